@@ -1,0 +1,39 @@
+import type { ChatSession } from "./chat/chat-session";
+import type { Registry } from "./registry/registry";
+
+/** Every binding and variable the Worker sees, in one place. */
+export interface Env {
+  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
+  REGISTRY: DurableObjectNamespace<Registry>;
+  /** Base URL of the pi backend server (protocol v1). */
+  PI_BACKEND_URL?: string;
+  /** Bearer token the backend expects (secret). */
+  PI_BACKEND_TOKEN?: string;
+  /** Bearer token for /api/* (secret). */
+  API_TOKEN?: string;
+  /** Seconds without activity before a chat's backend session is released (default 900). */
+  IDLE_TIMEOUT_SECONDS?: string;
+  /** How long one alarm invocation may drive a turn before handing over to the next (default 840 s, under the 15-minute limit). */
+  TURN_HANDOVER_SECONDS?: string;
+}
+
+/** A required setting is missing or malformed; the message names it. */
+export class ConfigError extends Error {
+  readonly code = "config_error";
+}
+
+/** Returns the named setting or throws "NAME is required". */
+export function required(env: Env, name: "PI_BACKEND_URL" | "PI_BACKEND_TOKEN" | "API_TOKEN"): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} is required (set it in wrangler.toml [vars] or as a secret in .dev.vars)`);
+  return value;
+}
+
+/** Parses a positive number of seconds, falling back to `fallback` when unset. */
+export function seconds(env: Env, name: "IDLE_TIMEOUT_SECONDS" | "TURN_HANDOVER_SECONDS", fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number of seconds, got "${raw}"`);
+  return value;
+}

@@ -1,0 +1,45 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Two projects, both run by `npm test`:
+// - workers: the Worker and its Durable Objects inside workerd, against local fake servers
+//   (fake pi backend, fake Telegram/Slack APIs) started by globalSetup;
+// - node: the pi backend server with the real pi binary, and end-to-end runs through wrangler dev.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                PI_BACKEND_URL: `http://127.0.0.1:${inject("fakeBackendPort")}`,
+                PI_BACKEND_TOKEN: "test-backend-token",
+                API_TOKEN: "test-api-token",
+                IDLE_TIMEOUT_SECONDS: "900",
+                TURN_HANDOVER_SECONDS: "840",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/backend/**", "test/e2e/**", "test/node/**"],
+          globalSetup: ["test/fixtures/global-setup.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/backend/**/*.test.ts", "test/e2e/**/*.test.ts", "test/node/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
