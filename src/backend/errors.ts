@@ -1,0 +1,39 @@
+/** Errors the backend answers with, each carrying its HTTP status and protocol error code. */
+import type { ProtocolErrorBody, ProtocolErrorCode } from "../pi/protocol";
+
+/** An error that becomes `{"error":{"code","message",...extra}}` with `status`. */
+export class BackendError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 404 | 409 | 413 | 500 | 503,
+    readonly code: ProtocolErrorCode | "too_large",
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  /** The JSON body for this error. */
+  toBody(): ProtocolErrorBody {
+    return { error: { code: this.code, message: this.message, ...this.extra } };
+  }
+}
+
+/** 409: another turn is running in this session. */
+export class BusyError extends BackendError {
+  constructor(runningTurnId: string) {
+    super(409, "busy", `turn ${runningTurnId} is still running in this session; wait for it, or abort it`, { runningTurnId });
+  }
+}
+
+/** 503: MAX_SESSIONS pi processes are all busy. */
+export class CapacityError extends BackendError {
+  constructor(retryAfterSeconds: number) {
+    super(503, "capacity", "every pi process is busy with a turn; retry later", {}, { "retry-after": String(retryAfterSeconds) });
+  }
+}
+
+/** Configuration is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  readonly code = "config_error";
+}

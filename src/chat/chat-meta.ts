@@ -1,0 +1,70 @@
+/**
+ * The chat's small durable facts (its key, backend handle, generation, last activity),
+ * one row each in a key/value table.
+ */
+export type BackendState = "live" | "released";
+
+export class ChatMeta {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  }
+
+  /** The chat key (`http:a`, `telegram:42`); an object does not know its own name, so it is stored with the first message. */
+  get chatKey(): string | null {
+    return this.read("chat_key");
+  }
+  set chatKey(value: string) {
+    this.write("chat_key", value);
+  }
+
+  /** Random per-object prefix of turn ids, so ids stay unique in the backend session even if this object's storage were recreated. */
+  get epoch(): string {
+    let epoch = this.read("epoch");
+    if (!epoch) {
+      epoch = crypto.randomUUID().slice(0, 8);
+      this.write("epoch", epoch);
+    }
+    return epoch;
+  }
+
+  /** Whether this chat holds a live backend session. */
+  get backend(): BackendState {
+    return this.read("backend") === "live" ? "live" : "released";
+  }
+  set backend(value: BackendState) {
+    this.write("backend", value);
+  }
+
+  /** Bumped whenever the backend-session handle is dropped; cleanups carrying an older value are stale. */
+  get generation(): number {
+    return Number(this.read("generation") ?? 0);
+  }
+
+  get lastActivity(): number {
+    return Number(this.read("last_activity") ?? 0);
+  }
+  set lastActivity(value: number) {
+    this.write("last_activity", String(value));
+  }
+
+  /** Drops the backend-session handle and starts a new generation. */
+  dropBackend(): void {
+    this.write("backend", "released");
+    this.write("generation", String(this.generation + 1));
+  }
+
+  /** Next version number for a registry report; the registry ignores reports older than what it holds. */
+  nextReportVersion(): number {
+    const version = Number(this.read("report_version") ?? 0) + 1;
+    this.write("report_version", String(version));
+    return version;
+  }
+
+  private read(key: string): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+  }
+
+  private write(key: string, value: string): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * ChatSession: one Durable Object per chat key. It is that chat's durable inbox and its
+ * turn lock: messages are stored before they are acknowledged, and turns run one at a time
+ * from the object's alarm, never inside the request that delivered the message.
+ */
+import { Mutex } from "async-mutex";
+import { DurableObject } from "cloudflare:workers";
+import { type Env, required, seconds } from "../env";
+import { PiBackendClient } from "../pi/client";
+import type { SessionSnapshot } from "../registry/registry";
+import { registryStub } from "../registry/registry-stub";
+import { ChatMeta } from "./chat-meta";
+import { Inbox, type InboxMessage, type MessageState } from "./inbox";
+import { runTurn } from "./turn-runner";
+import { silentObserver, type TurnObserver } from "./turn-observer";
+
+/** What a caller sees of a stored message. */
+export interface MessageRecord {
+  chat: string;
+  messageId: string;
+  state: MessageState;
+  /** Messages of this chat ahead of it (0: it runs next); only while queued or running. */
+  position?: number;
+  reply?: string;
+  error?: string;
+}
+
+export interface EnqueueInput {
+  chatKey: string;
+  /** Client or platform message id; generated when absent. Re-sending it never starts a second turn. */
+  messageId?: string;
+  text: string;
+  /** Platform reply target (JSON), for chat platforms that get the reply pushed. */
+  target?: string;
+}
+
+export interface ReleaseRequest {
+  /** The generation the registry saw; a release for an older generation is stale and ignored. */
+  generation: number;
+  /** The last activity the registry saw; newer activity means the chat is no longer idle. */
+  lastActivity: number;
+}
+
+export interface ReleaseResult {
+  released: boolean;
+  reason: "released" | "busy" | "stale_generation" | "active" | "not_live";
+  snapshot: SessionSnapshot | null;
+}
+
+const DEFAULT_IDLE_SECONDS = 900;
+/** Under the 15-minute wall-clock limit of one alarm invocation. */
+const DEFAULT_HANDOVER_SECONDS = 14 * 60;
+/** When something unexpected breaks the drain loop, try again after this long. */
+const DRAIN_RETRY_MS = 5_000;
+
+export class ChatSession extends DurableObject<Env> {
+  private readonly inbox: Inbox;
+  private readonly meta: ChatMeta;
+  /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
+  private readonly turnLock = new Mutex();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.inbox = new Inbox(ctx.storage.sql);
+    this.meta = new ChatMeta(ctx.storage.sql);
+  }
+
+  /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
+  async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
+    const chatKey = this.adoptChatKey(input.chatKey);
+    const now = Date.now();
+    const { created, message } = this.inbox.add(input.messageId ?? crypto.randomUUID(), input.text, input.target ?? null, now);
+    if (created) {
+      this.meta.lastActivity = now;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
+      await this.report();
+    }
+    return { created, record: this.recordOf(chatKey, message) };
+  }
+
+  /** One stored message, or null. */
+  async getMessage(messageId: string): Promise<MessageRecord | null> {
+    const message = this.inbox.get(messageId);
+    return message ? this.recordOf(this.meta.chatKey ?? "", message) : null;
+  }
+
+  /** This chat's status as the registry would show it. */
+  async snapshot(): Promise<SessionSnapshot | null> {
+    return this.meta.chatKey ? this.buildSnapshot() : null;
+  }
+
+  /**
+   * Releases the backend session if the chat is still idle, not busy and on the generation the
+   * caller saw. Skipped at once while a turn holds the lock; holds the lock across the DELETE so
+   * no turn starts on a session being torn down, and records "released" in the registry while it
+   * still holds it, so a late report cannot overwrite a newer "live".
+   */
+  async releaseBackendSession(request: ReleaseRequest): Promise<ReleaseResult> {
+    if (this.turnLock.isLocked()) return { released: false, reason: "busy", snapshot: null };
+    return this.turnLock.runExclusive(async () => {
+      const skip = this.releaseBlocker(request, Date.now());
+      if (skip) return { released: false, reason: skip, snapshot: this.meta.chatKey ? this.buildSnapshot() : null };
+      const chatKey = this.meta.chatKey!;
+      try {
+        await this.client().releaseSession(chatKey);
+      } catch (err) {
+        // The backend's own idle timeout is the safety net; the next turn resumes either way.
+        console.warn(`chat ${chatKey}: releasing the backend session failed: ${(err as Error).message}`);
+      }
+      this.meta.dropBackend();
+      const snapshot = await this.report();
+      return { released: true, reason: "released", snapshot };
+    });
+  }
+
+  /** Runs due turns. Never throws: an exception would kill the object and retry blindly. */
+  override async alarm(): Promise<void> {
+    try {
+      await this.turnLock.runExclusive(() => this.drain());
+    } catch (err) {
+      console.error(`chat ${this.meta.chatKey}: turn loop failed, retrying in ${DRAIN_RETRY_MS} ms:`, err);
+      await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
+    }
+  }
+
+  /** Drains the inbox in arrival order, one turn at a time, re-reading it after each turn. */
+  private async drain(): Promise<void> {
+    const chatKey = this.meta.chatKey;
+    if (!chatKey) return;
+    const deadline = Date.now() + seconds(this.env, "TURN_HANDOVER_SECONDS", DEFAULT_HANDOVER_SECONDS) * 1000;
+    for (let message = this.inbox.next(); message; message = this.inbox.next()) {
+      if (Date.now() >= deadline) return this.handOver();
+      if (message.state === "queued") {
+        const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
+        this.inbox.markRunning(message.seq, turnId, Date.now());
+        message = { ...message, state: "running", turnId };
+      }
+      this.meta.lastActivity = Date.now();
+      await this.report();
+      const observer = this.observerFor(message);
+      await observer.started();
+      const result = await runTurn({
+        client: this.client(),
+        inbox: this.inbox,
+        chatKey,
+        message,
+        observer,
+        deadline,
+        now: Date.now,
+        onSubmitted: () => {
+          this.meta.backend = "live";
+        },
+      });
+      if (result.kind === "handover") return this.handOver();
+      if (result.backendLost) this.meta.dropBackend();
+      this.meta.lastActivity = Date.now();
+      await this.report();
+    }
+  }
+
+  private async handOver(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Where this message's reply is delivered; platform delivery plugs in here. */
+  protected observerFor(_message: InboxMessage): TurnObserver {
+    return silentObserver;
+  }
+
+  private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {
+    if (this.meta.backend !== "live" || !this.meta.chatKey) return "not_live";
+    if (this.meta.generation !== request.generation) return "stale_generation";
+    if (this.inbox.next()) return "busy";
+    const idleMs = seconds(this.env, "IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_SECONDS) * 1000;
+    if (this.meta.lastActivity > request.lastActivity || now - this.meta.lastActivity < idleMs) return "active";
+    return null;
+  }
+
+  /** Tells the registry where this chat stands; a failed report is logged, never fatal. */
+  private async report(): Promise<SessionSnapshot> {
+    const snapshot = this.buildSnapshot();
+    try {
+      await registryStub(this.env).report(snapshot);
+    } catch (err) {
+      console.error(`chat ${snapshot.chat}: registry report failed: ${(err as Error).message}`);
+    }
+    return snapshot;
+  }
+
+  private buildSnapshot(): SessionSnapshot {
+    return {
+      chat: this.meta.chatKey!,
+      lastActivity: this.meta.lastActivity,
+      busy: this.inbox.hasRunning(),
+      queued: this.inbox.queuedCount(),
+      backend: this.meta.backend,
+      generation: this.meta.generation,
+      version: this.meta.nextReportVersion(),
+    };
+  }
+
+  private adoptChatKey(chatKey: string): string {
+    const known = this.meta.chatKey;
+    if (known && known !== chatKey) throw new Error(`this object belongs to chat ${known}, not ${chatKey}`);
+    if (!known) this.meta.chatKey = chatKey;
+    return chatKey;
+  }
+
+  private recordOf(chat: string, message: InboxMessage): MessageRecord {
+    const record: MessageRecord = { chat, messageId: message.id, state: message.state };
+    if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
+    if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
+    if (message.error !== null) record.error = message.error;
+    return record;
+  }
+
+  private client(): PiBackendClient {
+    return new PiBackendClient(required(this.env, "PI_BACKEND_URL"), required(this.env, "PI_BACKEND_TOKEN"));
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The chat's durable inbox: every accepted message, its state and its turn's progress,
+ * in the ChatSession's SQLite storage. All methods are synchronous SQL, so a check and the
+ * insert that follows it can never be interleaved with another request.
+ */
+
+export type MessageState = "queued" | "running" | "done" | "failed";
+
+/** A row of the inbox. */
+export interface InboxMessage {
+  seq: number;
+  id: string;
+  text: string;
+  state: MessageState;
+  reply: string | null;
+  error: string | null;
+  attempt: number;
+  turnId: string | null;
+  submitted: boolean;
+  lastSeq: number;
+  /** Where a platform wants the reply delivered (JSON), null for the HTTP interface. */
+  target: string | null;
+  createdAt: number;
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  text: string;
+  state: string;
+  reply: string | null;
+  error: string | null;
+  attempt: number;
+  turn_id: string | null;
+  submitted: number;
+  last_seq: number;
+  target: string | null;
+  created_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  text TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reply TEXT,
+  error TEXT,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  turn_id TEXT,
+  submitted INTEGER NOT NULL DEFAULT 0,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  target TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_pending ON messages (state, seq);
+`;
+
+export class Inbox {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  /** Stores a message unless one with this id exists; returns the stored row and whether it is new. */
+  add(id: string, text: string, target: string | null, now: number): { created: boolean; message: InboxMessage } {
+    const existing = this.get(id);
+    if (existing) return { created: false, message: existing };
+    this.sql.exec(
+      "INSERT INTO messages (id, text, state, target, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+      id,
+      text,
+      target,
+      now,
+      now,
+    );
+    return { created: true, message: this.get(id)! };
+  }
+
+  get(id: string): InboxMessage | null {
+    const row = this.sql.exec<Row>("SELECT * FROM messages WHERE id = ?", id).toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
+  /** The message whose turn runs next: a running one (resumed after a restart) before any queued one. */
+  next(): InboxMessage | null {
+    const row = this.sql
+      .exec<Row>("SELECT * FROM messages WHERE state IN ('running', 'queued') ORDER BY state = 'queued', seq LIMIT 1")
+      .toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
+  /** How many of this chat's unfinished messages arrived before `seq`. */
+  positionOf(seq: number): number {
+    return this.count("state IN ('running', 'queued') AND seq < ?", seq);
+  }
+
+  /** Messages waiting, not counting the running one. */
+  queuedCount(): number {
+    return this.count("state = 'queued'");
+  }
+
+  hasRunning(): boolean {
+    return this.count("state = 'running'") > 0;
+  }
+
+  markRunning(seq: number, turnId: string, now: number): void {
+    this.sql.exec("UPDATE messages SET state = 'running', turn_id = ?, updated_at = ? WHERE seq = ?", turnId, now, seq);
+  }
+
+  markSubmitted(seq: number, now: number): void {
+    this.sql.exec("UPDATE messages SET submitted = 1, updated_at = ? WHERE seq = ?", now, seq);
+  }
+
+  /** Persists the turn's progress so a restart re-attaches after `lastSeq` instead of submitting again. */
+  recordProgress(seq: number, lastSeq: number, reply: string, now: number): void {
+    this.sql.exec("UPDATE messages SET last_seq = ?, reply = ?, updated_at = ? WHERE seq = ?", lastSeq, reply, now, seq);
+  }
+
+  finish(seq: number, reply: string, lastSeq: number, now: number): void {
+    this.sql.exec(
+      "UPDATE messages SET state = 'done', reply = ?, last_seq = ?, updated_at = ? WHERE seq = ?",
+      reply,
+      lastSeq,
+      now,
+      seq,
+    );
+  }
+
+  fail(seq: number, error: string, now: number): void {
+    this.sql.exec("UPDATE messages SET state = 'failed', error = ?, updated_at = ? WHERE seq = ?", error, now, seq);
+  }
+
+  private count(where: string, ...params: SqlStorageValue[]): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${where}`, ...params).one().n;
+  }
+}
+
+function toMessage(row: Row): InboxMessage {
+  return {
+    seq: row.seq,
+    id: row.id,
+    text: row.text,
+    state: row.state as MessageState,
+    reply: row.reply,
+    error: row.error,
+    attempt: row.attempt,
+    turnId: row.turn_id,
+    submitted: row.submitted === 1,
+    lastSeq: row.last_seq,
+    target: row.target,
+    createdAt: row.created_at,
+  };
+}
