@@ -1,5 +1,5 @@
 /** Helpers for tests that run inside workerd: call the Worker, steer the fake backend, wait for a state. */
-import { exports } from "cloudflare:workers";
+import { SELF } from "cloudflare:test";
 import { inject } from "vitest";
 import type { LogEntry, Script } from "./fixtures/fake-backend";
 
@@ -14,7 +14,7 @@ export function api(path: string, init: RequestInit & { json?: unknown; auth?: b
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return exports.default.fetch(new Request(`https://evie.test${path}`, { ...init, headers, body }));
+  return SELF.fetch(new Request(`https://evie.test${path}`, { ...init, headers, body }));
 }
 
 /** Sends a message and returns the 202/200 body. */

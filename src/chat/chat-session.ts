@@ -10,7 +10,7 @@ import { PiBackendClient } from "../pi/client";
 import type { SessionSnapshot } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import { ChatMeta } from "./chat-meta";
-import { Inbox, type InboxMessage, type MessageState } from "./inbox";
+import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { runTurn } from "./turn-runner";
 import { silentObserver, type TurnObserver } from "./turn-observer";
 
@@ -68,14 +68,48 @@ export class ChatSession extends DurableObject<Env> {
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
   async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
     const chatKey = this.adoptChatKey(input.chatKey);
+    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt");
+    return { created, record: this.recordOf(chatKey, message) };
+  }
+
+  /**
+   * Aborts the running turn at once, without waiting for the turn lock (the turn then ends as
+   * failed "aborted"). Queued messages stay queued.
+   */
+  async abortTurn(): Promise<{ aborted: boolean; queued: number }> {
+    const chatKey = this.meta.chatKey;
+    let aborted = false;
+    if (chatKey && this.inbox.hasRunning()) {
+      try {
+        aborted = await this.client().abort(chatKey);
+      } catch (err) {
+        console.warn(`chat ${chatKey}: abort failed: ${(err as Error).message}`);
+      }
+    }
+    return { aborted, queued: this.inbox.queuedCount() };
+  }
+
+  /**
+   * Starts a fresh conversation: aborts the running turn, then queues a reset that the turn
+   * loop applies in order, so messages sent before it still go to the old conversation.
+   */
+  async startNewConversation(input: { chatKey: string; messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
+    this.adoptChatKey(input.chatKey);
+    const { aborted } = await this.abortTurn();
+    await this.accept(input.messageId, "/new", null, "reset");
+    return { aborted, queued: this.inbox.queuedCount() };
+  }
+
+  /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
+  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind) {
     const now = Date.now();
-    const { created, message } = this.inbox.add(input.messageId ?? crypto.randomUUID(), input.text, input.target ?? null, now);
-    if (created) {
+    const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
+    if (result.created) {
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       await this.report();
     }
-    return { created, record: this.recordOf(chatKey, message) };
+    return result;
   }
 
   /** One stored message, or null. */
@@ -135,6 +169,10 @@ export class ChatSession extends DurableObject<Env> {
         this.inbox.markRunning(message.seq, turnId, Date.now());
         message = { ...message, state: "running", turnId };
       }
+      if (message.kind === "reset") {
+        await this.applyReset(chatKey, message);
+        continue;
+      }
       this.meta.lastActivity = Date.now();
       await this.report();
       const observer = this.observerFor(message);
@@ -155,6 +193,16 @@ export class ChatSession extends DurableObject<Env> {
       if (result.backendLost) this.meta.dropBackend();
       this.meta.lastActivity = Date.now();
       await this.report();
+    }
+  }
+
+  /** Resets the backend conversation; the protocol allows it whether or not the session is live. */
+  private async applyReset(chatKey: string, message: InboxMessage): Promise<void> {
+    try {
+      await this.client().reset(chatKey);
+      this.inbox.finish(message.seq, "", 0, Date.now());
+    } catch (err) {
+      this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
     }
   }
 

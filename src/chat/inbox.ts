@@ -6,10 +6,14 @@
 
 export type MessageState = "queued" | "running" | "done" | "failed";
 
+/** A prompt for the agent, or a `/new` marker that resets the conversation when the loop reaches it. */
+export type MessageKind = "prompt" | "reset";
+
 /** A row of the inbox. */
 export interface InboxMessage {
   seq: number;
   id: string;
+  kind: MessageKind;
   text: string;
   state: MessageState;
   reply: string | null;
@@ -26,6 +30,7 @@ export interface InboxMessage {
 interface Row extends Record<string, SqlStorageValue> {
   seq: number;
   id: string;
+  kind: string;
   text: string;
   state: string;
   reply: string | null;
@@ -42,6 +47,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL DEFAULT 'prompt',
   text TEXT NOT NULL,
   state TEXT NOT NULL,
   reply TEXT,
@@ -63,12 +69,19 @@ export class Inbox {
   }
 
   /** Stores a message unless one with this id exists; returns the stored row and whether it is new. */
-  add(id: string, text: string, target: string | null, now: number): { created: boolean; message: InboxMessage } {
+  add(
+    id: string,
+    text: string,
+    target: string | null,
+    now: number,
+    kind: MessageKind = "prompt",
+  ): { created: boolean; message: InboxMessage } {
     const existing = this.get(id);
     if (existing) return { created: false, message: existing };
     this.sql.exec(
-      "INSERT INTO messages (id, text, state, target, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+      "INSERT INTO messages (id, kind, text, state, target, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
       id,
+      kind,
       text,
       target,
       now,
@@ -95,9 +108,9 @@ export class Inbox {
     return this.count("state IN ('running', 'queued') AND seq < ?", seq);
   }
 
-  /** Messages waiting, not counting the running one. */
+  /** Prompts waiting, not counting the running one. */
   queuedCount(): number {
-    return this.count("state = 'queued'");
+    return this.count("state = 'queued' AND kind = 'prompt'");
   }
 
   hasRunning(): boolean {
@@ -140,6 +153,7 @@ function toMessage(row: Row): InboxMessage {
   return {
     seq: row.seq,
     id: row.id,
+    kind: row.kind === "reset" ? "reset" : "prompt",
     text: row.text,
     state: row.state as MessageState,
     reply: row.reply,

@@ -55,8 +55,10 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
         lastSeq = event.seq;
         if (terminal) {
           if (terminal.ok) {
-            inbox.finish(message.seq, terminal.text, lastSeq, now());
+            // Deliver before marking done: a crash in between re-delivers (the observer dedupes) rather than never delivering.
+            inbox.recordProgress(message.seq, lastSeq, terminal.text, now());
             await ctx.observer.finished({ ok: true, text: terminal.text });
+            inbox.finish(message.seq, terminal.text, lastSeq, now());
             return { kind: "finished", backendLost: false };
           }
           inbox.recordProgress(message.seq, lastSeq, reply, now());
@@ -125,8 +127,8 @@ function terminalOf(event: TurnEvent): Terminal | null {
 }
 
 async function finishFailed(ctx: TurnContext, error: string, backendLost: boolean): Promise<TurnResult> {
-  ctx.inbox.fail(ctx.message.seq, error, ctx.now());
   await ctx.observer.finished({ ok: false, error });
+  ctx.inbox.fail(ctx.message.seq, error, ctx.now());
   return { kind: "finished", backendLost };
 }
 
