@@ -211,9 +211,15 @@ export class Session {
   }
 
   private agentEnded(running: RunningTurn, process: PiProcess, final: TurnEventBody, mayRetry: boolean): void {
-    if (running.timedOut) return this.finish(running, turnError("timeout", "the turn exceeded TURN_TIMEOUT_SECONDS"));
-    if (running.abortRequested) return this.finish(running, turnError("aborted", "the turn was aborted"));
-    if (!mayRetry) return this.finish(running, final);
+    if (running.timedOut || running.abortRequested || !mayRetry) {
+      const body = running.timedOut
+        ? turnError("timeout", "the turn exceeded TURN_TIMEOUT_SECONDS")
+        : running.abortRequested
+          ? turnError("aborted", "the turn was aborted")
+          : final;
+      this.finish(running, body);
+      return;
+    }
     // After an LLM error pi may emit auto_retry_start right after agent_end. A get_state round
     // trip is a fence: pi handles it only after that decision, so if no retry started before the
     // answer, the error is final.

@@ -1,0 +1,124 @@
+/** The HTTP surface of the pi backend: protocol v1 (docs/pi-backend-protocol.md) as a Hono app. */
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
+import {
+  EVENTS_CONTENT_TYPE,
+  type HealthResponse,
+  isValidId,
+  type ListSessionsResponse,
+  SteerRequest,
+  SubmitTurnRequest,
+  type SubmitTurnResponse,
+} from "../pi/protocol";
+import { isAuthorized } from "./auth";
+import { BackendError } from "./errors";
+import { type SessionManager, unknownTurn } from "./session-manager";
+import { eventsResponse } from "./events-response";
+
+/** Largest accepted request body; a 100,000-character message escaped as JSON fits comfortably. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
+export function createBackendApp(manager: SessionManager, token: string): Hono {
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof BackendError) return c.json(error.toBody(), error.status, error.headers);
+    console.error("[backend] unexpected error:", error);
+    return c.json({ error: { code: "internal", message: "internal error in the pi backend; see its log" } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get("/healthz", (c) => c.json({ ok: true, sessions: manager.size } satisfies HealthResponse));
+
+  app.use("/v1/*", async (c, next) => {
+    if (!isAuthorized(c.req.header("authorization"), token)) {
+      throw new BackendError(401, "unauthorized", "missing or wrong bearer token: send Authorization: Bearer <PI_BACKEND_TOKEN>");
+    }
+    await next();
+  });
+
+  app.get("/v1/sessions", (c) => c.json({ sessions: manager.list() } satisfies ListSessionsResponse));
+
+  app.post("/v1/sessions/:sessionId/turns", async (c) => {
+    const sessionId = idParam(c.req.param("sessionId"), "sessionId");
+    const body = await readBody(c, SubmitTurnRequest);
+    const { turn, created } = manager.submitTurn(sessionId, body.turnId, body.message);
+    return c.json({ turnId: turn.turnId, state: turn.state } satisfies SubmitTurnResponse, created ? 202 : 200);
+  });
+
+  app.get("/v1/sessions/:sessionId/turns/:turnId/events", (c) => {
+    const sessionId = idParam(c.req.param("sessionId"), "sessionId");
+    const turnId = idParam(c.req.param("turnId"), "turnId");
+    const after = afterParam(c.req.query("after"));
+    const turn = manager.turns.get(sessionId, turnId);
+    if (!turn) throw unknownTurn(sessionId, turnId);
+    return eventsResponse(turn, after, EVENTS_CONTENT_TYPE);
+  });
+
+  app.post("/v1/sessions/:sessionId/steer", async (c) => {
+    const sessionId = idParam(c.req.param("sessionId"), "sessionId");
+    const body = await readBody(c, SteerRequest);
+    if (!(await manager.steer(sessionId, body.message))) {
+      throw new BackendError(409, "not_running", `no turn is running in session ${sessionId}; send a new turn instead`);
+    }
+    return c.json({ steered: true });
+  });
+
+  app.post("/v1/sessions/:sessionId/abort", (c) => {
+    const sessionId = idParam(c.req.param("sessionId"), "sessionId");
+    return c.json({ aborted: manager.abort(sessionId) });
+  });
+
+  app.post("/v1/sessions/:sessionId/reset", async (c) => {
+    const sessionId = idParam(c.req.param("sessionId"), "sessionId");
+    await manager.reset(sessionId);
+    return c.json({ reset: true });
+  });
+
+  app.delete("/v1/sessions/:sessionId", async (c) => {
+    const sessionId = idParam(c.req.param("sessionId"), "sessionId");
+    return c.json({ released: await manager.release(sessionId) });
+  });
+
+  return app;
+}
+
+/** Validates a path id (Hono hands it over URL-decoded). */
+function idParam(value: string | undefined, name: string): string {
+  if (value === undefined || !isValidId(value)) {
+    throw new BackendError(400, "invalid_request", `${name} must match [A-Za-z0-9._:-]{1,128} and not be "." or ".."`);
+  }
+  return value;
+}
+
+function afterParam(value: string | undefined): number {
+  if (value === undefined || value === "") return 0;
+  if (!/^\d{1,15}$/.test(value)) throw new BackendError(400, "invalid_request", "after must be a non-negative integer (the last seq you applied)");
+  return Number(value);
+}
+
+/** Reads the body once as text (bounded), parses JSON, validates with `schema`; errors name the field. */
+async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new BackendError(400, "invalid_request", "the body must be JSON");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join(".") || "body";
+    throw new BackendError(400, "invalid_request", `${field}: ${issue?.message ?? "invalid"}`, { field });
+  }
+  return parsed.data;
+}
+
+function tooLarge(): BackendError {
+  return new BackendError(413, "too_large", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+}

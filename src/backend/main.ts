@@ -1,0 +1,40 @@
+/** Entry point of `npm run backend`: the pi backend server on Node. */
+import { serve } from "@hono/node-server";
+import { createBackendApp } from "./app";
+import { loadConfig } from "./config";
+import { ConfigError } from "./errors";
+import { SessionManager } from "./session-manager";
+
+function main(): void {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`[backend] ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const manager = new SessionManager(config);
+  manager.startIdleSweep();
+  const app = createBackendApp(manager, config.token);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const args = config.piArgs.length ? ` ${config.piArgs.join(" ")}` : "";
+    console.log(`[backend] pi backend listening on http://${config.host}:${info.port} (pi --mode rpc${args}; data in ${config.dataDir})`);
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[backend] ${signal}: stopping every pi process`);
+    server.close();
+    await manager.shutdown();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main();
