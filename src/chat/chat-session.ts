@@ -185,8 +185,10 @@ export class ChatSession extends DurableObject<Env> {
         observer,
         deadline,
         now: Date.now,
-        onSubmitted: () => {
+        onSubmitted: async () => {
+          if (this.meta.backend === "live") return;
           this.meta.backend = "live";
+          await this.report();
         },
       });
       if (result.kind === "handover") return this.handOver();

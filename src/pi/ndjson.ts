@@ -22,6 +22,7 @@ export async function* readJsonLines(body: ReadableStream<Uint8Array>): AsyncGen
     const rest = (buffered + decoder.decode()).trim();
     if (rest) yield JSON.parse(rest);
   } finally {
-    reader.releaseLock();
+    // Frees the connection when the caller stops early; on a broken stream the cancel itself may reject.
+    reader.cancel().catch(() => {});
   }
 }

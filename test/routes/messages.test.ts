@@ -43,7 +43,8 @@ describe("POST /api/chats/:chatId/messages", () => {
 
 describe("errors, in the order 401, 413, 400", () => {
   it("refuses a missing or wrong token with 401", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic dGVzdA==" }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }, { authorization: "Basic dGVzdA==" }];
+    for (const headers of variants) {
       const res = await post("a", { text: "x" }, { auth: false, headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });

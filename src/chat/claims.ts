@@ -1,0 +1,23 @@
+/**
+ * One-time claims in the ChatSession's SQLite: "has this key been handled (recently)?".
+ * Used to answer a resent command once and to send the not-authorized notice once per hour.
+ * The check and the insert are synchronous SQL with no await between them, so two deliveries
+ * of the same update can never both win.
+ */
+
+/** How long a command's claim is kept: longer than any platform keeps redelivering. */
+export const COMMAND_CLAIM_MS = 7 * 24 * 60 * 60 * 1000;
+
+export class Claims {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+  }
+
+  /** True for the first caller of `key` until it expires after `ttlMs`; false for everyone else meanwhile. */
+  claim(key: string, ttlMs: number, now: number): boolean {
+    this.sql.exec("DELETE FROM claims WHERE expires_at <= ?", now);
+    if (this.sql.exec("SELECT 1 FROM claims WHERE key = ?", key).toArray().length > 0) return false;
+    this.sql.exec("INSERT INTO claims (key, expires_at) VALUES (?, ?)", key, now + ttlMs);
+    return true;
+  }
+}
