@@ -1,4 +1,5 @@
 /** The HTTP surface of the pi backend: protocol v1 (docs/pi-backend-protocol.md) as a Hono app. */
+import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import {
@@ -15,12 +16,15 @@ import { BackendError } from "./errors";
 import { type SessionManager, unknownTurn } from "./session-manager";
 import { eventsResponse } from "./events-response";
 
+/** When served by @hono/node-server the raw Node request is available as `c.env.incoming`. */
+type BackendEnv = { Bindings: Partial<HttpBindings> };
+
 /** Largest accepted request body; a 100,000-character message escaped as JSON fits comfortably. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
-export function createBackendApp(manager: SessionManager, token: string): Hono {
-  const app = new Hono();
+export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
+  const app = new Hono<BackendEnv>();
 
   app.onError((error, c) => {
     if (error instanceof BackendError) return c.json(error.toBody(), error.status, error.headers);
@@ -31,9 +35,17 @@ export function createBackendApp(manager: SessionManager, token: string): Hono {
 
   app.get("/healthz", (c) => c.json({ ok: true, sessions: manager.size } satisfies HealthResponse));
 
-  app.use("/v1/*", async (c, next) => {
-    if (!isAuthorized(c.req.header("authorization"), token)) {
-      throw new BackendError(401, "unauthorized", "missing or wrong bearer token: send Authorization: Bearer <PI_BACKEND_TOKEN>");
+  app.use("*", async (c, next) => {
+    // The URL parser resolves `.`/`..` segments (even encoded ones) before routing, so an id of
+    // `..` would silently address another route; look at the path as the client sent it.
+    const raw = rawPath(c);
+    if (raw.startsWith("/v1/")) {
+      if (!isAuthorized(c.req.header("authorization"), token)) {
+        throw new BackendError(401, "unauthorized", "missing or wrong bearer token: send Authorization: Bearer <PI_BACKEND_TOKEN>");
+      }
+      if (raw.split("/").some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+        throw new BackendError(400, "invalid_request", 'ids must not be "." or ".."');
+      }
     }
     await next();
   });
@@ -82,6 +94,12 @@ export function createBackendApp(manager: SessionManager, token: string): Hono {
   });
 
   return app;
+}
+
+/** The request path before URL normalisation (node-server exposes the raw request); falls back to the parsed path. */
+function rawPath(c: Context<BackendEnv>): string {
+  const url = c.env?.incoming?.url;
+  return url ? url.split("?")[0]! : c.req.path;
 }
 
 /** Validates a path id (Hono hands it over URL-decoded). */

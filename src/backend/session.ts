@@ -76,9 +76,9 @@ export class Session {
     return this.isReady ? (this.process?.pid ?? null) : null;
   }
 
-  /** Ready, alive and not running a turn: the only kind of session that may be evicted. */
+  /** Not running a turn and not being stopped: the only kind of session that may be evicted. */
   get idle(): boolean {
-    return this.isReady && !this.running && !this.stopping;
+    return !this.running && !this.stopping;
   }
 
   /**
