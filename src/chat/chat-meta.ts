@@ -53,12 +53,6 @@ export class ChatMeta {
     this.write("generation", String(this.generation + 1));
   }
 
-  /** Next version number for a registry report; the registry ignores reports older than what it holds. */
-  nextReportVersion(): number {
-    const version = Number(this.read("report_version") ?? 0) + 1;
-    this.write("report_version", String(version));
-    return version;
-  }
 
   private read(key: string): string | null {
     return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;

@@ -58,6 +58,7 @@ export class ChatSession extends DurableObject<Env> {
   private readonly meta: ChatMeta;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
+  private lastReportVersion = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -174,7 +175,7 @@ export class ChatSession extends DurableObject<Env> {
         continue;
       }
       this.meta.lastActivity = Date.now();
-      await this.report();
+      this.reportSoon();
       const observer = this.observerFor(message);
       await observer.started();
       const result = await runTurn({
@@ -188,13 +189,13 @@ export class ChatSession extends DurableObject<Env> {
         onSubmitted: async () => {
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
-          await this.report();
+          this.reportSoon();
         },
       });
       if (result.kind === "handover") return this.handOver();
       if (result.backendLost) this.meta.dropBackend();
       this.meta.lastActivity = Date.now();
-      await this.report();
+      this.reportSoon();
     }
   }
 
@@ -237,6 +238,14 @@ export class ChatSession extends DurableObject<Env> {
     return snapshot;
   }
 
+  /**
+   * Reports without holding up the turn loop. Safe because snapshots are versioned: one that
+   * arrives late never overwrites a newer one.
+   */
+  private reportSoon(): void {
+    this.ctx.waitUntil(this.report());
+  }
+
   private buildSnapshot(): SessionSnapshot {
     return {
       chat: this.meta.chatKey!,
@@ -245,8 +254,17 @@ export class ChatSession extends DurableObject<Env> {
       queued: this.inbox.queuedCount(),
       backend: this.meta.backend,
       generation: this.meta.generation,
-      version: this.meta.nextReportVersion(),
+      version: this.nextReportVersion(),
     };
+  }
+
+  /**
+   * Report versions order this chat's snapshots at the registry. Clock-based (µs), so they keep
+   * growing across restarts without a storage write per report.
+   */
+  private nextReportVersion(): number {
+    this.lastReportVersion = Math.max(Date.now() * 1000, this.lastReportVersion + 1);
+    return this.lastReportVersion;
   }
 
   private adoptChatKey(chatKey: string): string {

@@ -1,7 +1,7 @@
 /**
  * Drives one turn against the pi backend: submit once, then follow the event stream,
- * persisting every applied event so that a lost stream, an eviction or a restart
- * re-attaches after the last applied `seq` instead of submitting again.
+ * persisting the applied events so that a lost stream, an eviction or a restart
+ * re-attaches after the last stored `seq` instead of submitting again.
  */
 import { BackendError, type PiBackendClient } from "../pi/client";
 import type { TurnEvent } from "../pi/protocol";
@@ -28,6 +28,12 @@ export interface TurnContext {
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
+/**
+ * How often streamed progress is written. Each write is a storage commit; writing per delta
+ * would cost a commit per token. (lastSeq, reply) are always written together, so a re-attach
+ * after a crash re-applies exactly the events after the stored seq: nothing is lost or doubled.
+ */
+const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 
 export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
   const { client, inbox, chatKey, message, now } = ctx;
@@ -43,6 +49,18 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
   let lastSeq = message.lastSeq;
   let reply = message.reply ?? "";
   let failedAttempts = 0;
+  let storedSeq = lastSeq;
+  let pendingWrite: ReturnType<typeof setTimeout> | undefined;
+  const persist = () => {
+    clearTimeout(pendingWrite);
+    pendingWrite = undefined;
+    if (storedSeq === lastSeq) return;
+    inbox.recordProgress(message.seq, lastSeq, reply, now());
+    storedSeq = lastSeq;
+  };
+  const persistSoon = () => {
+    pendingWrite ??= setTimeout(persist, PROGRESS_WRITE_INTERVAL_MS);
+  };
   for (;;) {
     if (now() >= ctx.deadline) return { kind: "handover" };
     const abort = new AbortController();
@@ -56,19 +74,22 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
         if (terminal) {
           if (terminal.ok) {
             // Deliver before marking done: a crash in between re-delivers (the observer dedupes) rather than never delivering.
-            inbox.recordProgress(message.seq, lastSeq, terminal.text, now());
+            reply = terminal.text;
+            persist();
             await ctx.observer.finished({ ok: true, text: terminal.text });
             inbox.finish(message.seq, terminal.text, lastSeq, now());
             return { kind: "finished", backendLost: false };
           }
-          inbox.recordProgress(message.seq, lastSeq, reply, now());
+          persist();
           return finishFailed(ctx, terminal.error, terminal.backendLost);
         }
         if (event.type === "text_delta") {
           reply += event.delta;
           ctx.observer.progress(reply);
+          persistSoon();
+        } else {
+          persist();
         }
-        inbox.recordProgress(message.seq, lastSeq, reply, now());
       }
     } catch (err) {
       if (abort.signal.aborted) return { kind: "handover" };
@@ -81,6 +102,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
       console.warn(`chat ${chatKey}: event stream for turn ${turnId} broke: ${(err as Error).message}`);
     } finally {
       clearTimeout(timer);
+      persist();
     }
     // The stream ended without a terminal event: re-attach after what we applied.
     failedAttempts++;

@@ -45,6 +45,9 @@ const DEFAULT_IDLE_SECONDS = 900;
 const MIN_ALARM_GAP_MS = 5_000;
 
 export class Registry extends DurableObject<Env> {
+  /** The alarm time as last read or set (undefined: not read yet), so a report costs no storage read. */
+  private alarmAt: number | null | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
@@ -86,7 +89,8 @@ export class Registry extends DurableObject<Env> {
       await this.evictIdleSessions(Date.now());
     } catch (err) {
       console.error("registry: idle eviction failed:", err);
-      await this.ctx.storage.setAlarm(Date.now() + MIN_ALARM_GAP_MS);
+      this.alarmAt = Date.now() + MIN_ALARM_GAP_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
 
@@ -113,7 +117,7 @@ export class Registry extends DurableObject<Env> {
     for (const [i, result] of results.entries()) {
       if (result.status === "rejected") console.error(`registry: releasing ${due[i]!.chat} failed:`, result.reason);
     }
-    await this.scheduleEviction(Date.now(), MIN_ALARM_GAP_MS);
+    await this.scheduleEviction(Date.now(), MIN_ALARM_GAP_MS, true);
     return results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
   }
 
@@ -134,18 +138,21 @@ export class Registry extends DurableObject<Env> {
     );
   }
 
-  /** Sets the alarm to the earliest idle deadline (no sooner than `now + minGap`), or clears it. */
-  private async scheduleEviction(now: number, minGap: number): Promise<void> {
+  /**
+   * Sets the alarm to the earliest idle deadline (no sooner than `now + minGap`). After a report
+   * it only ever moves the alarm earlier: an alarm that fires with nothing due just re-arms.
+   */
+  private async scheduleEviction(now: number, minGap: number, fromAlarm = false): Promise<void> {
     const earliest = this.ctx.storage.sql
       .exec<{ t: number | null }>("SELECT MIN(last_activity) AS t FROM sessions WHERE backend = 'live' AND busy = 0")
       .one().t;
-    const current = await this.ctx.storage.getAlarm();
-    if (earliest === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-      return;
-    }
+    if (this.alarmAt === undefined || fromAlarm) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (earliest === null) return;
     const at = Math.max(earliest + this.idleTimeoutSeconds * 1000, now + minGap);
-    if (current !== at) await this.ctx.storage.setAlarm(at);
+    if (this.alarmAt === null || at < this.alarmAt || fromAlarm) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
+    }
   }
 }
 

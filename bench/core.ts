@@ -1,0 +1,130 @@
+/**
+ * bench:core — does the status API ever wait on a turn, and do chats run in parallel?
+ * Starts `wrangler dev` and a fake pi backend whose turns take 2 s, then prints status latency
+ * idle and with 50 turns in flight, and the wall time of 50 chats × 1 message against one turn.
+ * Locally every object shares one workerd thread, so turn CPU slows status a little; what must
+ * never happen is status waiting for a turn.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FAKE_BACKEND_TOKEN, FakeBackend } from "../test/fixtures/fake-backend";
+import { startWranglerDev } from "../test/fixtures/wrangler-dev";
+
+const API_TOKEN = "bench-token";
+const CHATS = 50;
+const TURN_MS = 2_000;
+const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
+
+const backend = new FakeBackend();
+const backendUrl = `http://127.0.0.1:${await backend.start()}`;
+const persistTo = mkdtempSync(join(tmpdir(), "evie-bench-"));
+const dev = await startWranglerDev({
+  persistTo,
+  vars: { PI_BACKEND_URL: backendUrl, PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN, API_TOKEN, IDLE_TIMEOUT_SECONDS: "900" },
+});
+
+try {
+  await fetch(`${backendUrl}/_control/script`, {
+    method: "POST",
+    body: JSON.stringify({ sessionId: "*", deltas: ["two ", "second ", "turn ", "done"], deltaDelayMs: TURN_MS / 4 }),
+  });
+
+  // Warm up the Worker, both object classes and the connection.
+  await runTurn("warmup");
+  await sampleStatus(100);
+
+  const idle = await sampleStatus(400);
+  const oneTurn = await runTurn("single");
+
+  const chats = Array.from({ length: CHATS }, (_, i) => `bench-${i}`);
+  const started = performance.now();
+  const sent = await Promise.all(chats.map((chat) => send(chat, "go")));
+  // Sample only once every turn has really started at the backend.
+  while (backend.log.filter((e) => e.kind === "turn_start" && e.sessionId.startsWith("http:bench-")).length < CHATS) {
+    await sleep(5);
+  }
+  const sampleStart = performance.now();
+  const loaded = await sampleFor(TURN_MS * 0.5);
+  const sampledWhileInFlight = backend.log.filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:bench-")).length === 0;
+  await Promise.all(chats.map((chat, i) => waitDone(chat, sent[i]!)));
+  const all = performance.now() - started;
+
+  const line = (label: string, s: number[]) =>
+    `${label.padEnd(44)} p50 ${fmt(pct(s, 50))} ms   p99 ${fmt(pct(s, 99))} ms   (n=${s.length})`;
+  console.log(`\nbench:core — ${CHATS} chats, fake backend turns of ${TURN_MS} ms, wrangler dev on one workerd thread`);
+  console.log(line("GET /api/status, no turn running", idle));
+  console.log(line(`GET /api/status, ${CHATS} turns in flight`, loaded));
+  console.log(`  sampled ${fmt(performance.now() - sampleStart)} ms window after all ${CHATS} turns started; all still in flight while sampling: ${sampledWhileInFlight}`);
+  const r50 = pct(loaded, 50) / pct(idle, 50);
+  const r99 = pct(loaded, 99) / pct(idle, 99);
+  console.log(`ratio in-flight/idle                          p50 ${r50.toFixed(2)}×   p99 ${r99.toFixed(2)}×`);
+  console.log(`one turn, end to end                          ${fmt(oneTurn)} ms`);
+  console.log(`${CHATS} chats × 1 message, end to end             ${fmt(all)} ms  (${(all / oneTurn).toFixed(2)}× one turn)`);
+  const checks = [
+    [`status p50 in flight ≤ 1.5 × idle p50`, r50 <= 1.5],
+    [`status p99 in flight ≤ 100 ms`, pct(loaded, 99) <= 100],
+    [`${CHATS} chats within 1.5 × one turn`, all <= 1.5 * oneTurn],
+  ] as const;
+  for (const [label, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${label}`);
+} finally {
+  await dev.stop();
+  await backend.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+
+async function send(chat: string, text: string): Promise<string> {
+  const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) });
+  if (res.status !== 202) throw new Error(`send: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { messageId: string }).messageId;
+}
+
+async function waitDone(chat: string, id: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers });
+    const body = (await res.json()) as { state: string; error?: string };
+    if (body.state === "done") return;
+    if (body.state === "failed") throw new Error(`turn failed: ${body.error}`);
+    await sleep(20);
+  }
+}
+
+async function runTurn(chat: string): Promise<number> {
+  const started = performance.now();
+  await waitDone(chat, await send(chat, "hi"));
+  return performance.now() - started;
+}
+
+async function timeStatus(): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${dev.url}/api/status`, { headers });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`status: ${res.status}`);
+  return performance.now() - started;
+}
+
+async function sampleStatus(n: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) samples.push(await timeStatus());
+  return samples;
+}
+
+async function sampleFor(ms: number): Promise<number[]> {
+  const samples: number[] = [];
+  const until = performance.now() + ms;
+  while (performance.now() < until) samples.push(await timeStatus());
+  return samples;
+}
+
+function pct(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function fmt(ms: number): string {
+  return ms.toFixed(ms < 10 ? 2 : 0);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
