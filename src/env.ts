@@ -15,6 +15,20 @@ export interface Env {
   IDLE_TIMEOUT_SECONDS?: string;
   /** How long one alarm invocation may drive a turn before handing over to the next (default 840 s, under the 15-minute limit). */
   TURN_HANDOVER_SECONDS?: string;
+  /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
+  TELEGRAM_BOT_TOKEN?: string;
+  /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret). */
+  TELEGRAM_WEBHOOK_SECRET?: string;
+  /** Telegram Bot API base URL (default https://api.telegram.org). */
+  TELEGRAM_API_BASE?: string;
+  /** Slack app signing secret (secret); unset: the Slack webhook answers 404. */
+  SLACK_SIGNING_SECRET?: string;
+  /** Slack bot token, `xoxb-...` (secret). */
+  SLACK_BOT_TOKEN?: string;
+  /** Slack Web API base URL (default https://slack.com/api). */
+  SLACK_API_BASE?: string;
+  /** Who may talk to the agent on chat platforms: `telegram:<userId>`, `slack:<userId>` or `*`, comma-separated. */
+  ALLOWED_USERS?: string;
 }
 
 /** A required setting is missing or malformed; the message names it. */
@@ -23,7 +37,10 @@ export class ConfigError extends Error {
 }
 
 /** Returns the named setting or throws "NAME is required". */
-export function required(env: Env, name: "PI_BACKEND_URL" | "PI_BACKEND_TOKEN" | "API_TOKEN"): string {
+export function required(
+  env: Env,
+  name: "PI_BACKEND_URL" | "PI_BACKEND_TOKEN" | "API_TOKEN" | "TELEGRAM_BOT_TOKEN" | "TELEGRAM_WEBHOOK_SECRET" | "SLACK_SIGNING_SECRET" | "SLACK_BOT_TOKEN",
+): string {
   const value = env[name];
   if (!value) throw new ConfigError(`${name} is required (set it in wrangler.toml [vars] or as a secret in .dev.vars)`);
   return value;

@@ -4,7 +4,9 @@ import type { Env } from "./env";
 import { renderError } from "./http/errors";
 import { limitBody, requireApiToken } from "./http/middleware";
 import { messages } from "./routes/messages";
+import { slackWebhook } from "./routes/slack";
 import { status } from "./routes/status";
+import { telegramWebhook } from "./routes/telegram";
 
 export { ChatSession } from "./chat/chat-session";
 export { Registry } from "./registry/registry";
@@ -18,7 +20,9 @@ const api = new Hono<{ Bindings: Env }>()
 
 const app = new Hono<{ Bindings: Env }>()
   .get("/healthz", (c) => c.json({ ok: true }))
-  .route("/api", api);
+  .route("/api", api)
+  .route("/webhooks/telegram", telegramWebhook)
+  .route("/webhooks/slack", slackWebhook);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 app.onError(renderError);

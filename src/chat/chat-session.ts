@@ -7,12 +7,14 @@ import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
 import { type Env, required, seconds } from "../env";
 import { PiBackendClient } from "../pi/client";
+import { deliveryObserver } from "../platforms/delivery";
 import type { SessionSnapshot } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import { ChatMeta } from "./chat-meta";
+import { Claims } from "./claims";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { runTurn } from "./turn-runner";
-import { silentObserver, type TurnObserver } from "./turn-observer";
+import type { TurnObserver } from "./turn-observer";
 
 /** What a caller sees of a stored message. */
 export interface MessageRecord {
@@ -213,9 +215,14 @@ export class ChatSession extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Where this message's reply is delivered; platform delivery plugs in here. */
-  protected observerFor(_message: InboxMessage): TurnObserver {
-    return silentObserver;
+  /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
+  protected observerFor(message: InboxMessage): TurnObserver {
+    return deliveryObserver(this.env, this.ctx.storage.sql, message);
+  }
+
+  /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see claims.ts. */
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    return new Claims(this.ctx.storage.sql).claim(key, ttlMs, Date.now());
   }
 
   private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {

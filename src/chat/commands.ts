@@ -26,9 +26,10 @@ export async function runCommand(env: Env, message: ChatMessage & { command: Com
   }
 }
 
-function queuedNote(queued: number, suffix = " stay queued"): string {
+function queuedNote(queued: number, suffix?: string): string {
   if (queued === 0) return "";
-  return ` ${queued} queued message${queued === 1 ? "" : "s"}${suffix}.`;
+  const one = queued === 1;
+  return ` ${queued} queued message${one ? "" : "s"}${suffix ?? (one ? " stays queued" : " stay queued")}.`;
 }
 
 /** `/status` for one chat: busy or idle, queue, idle time, backend. */

@@ -1,0 +1,58 @@
+/**
+ * Where a reply's delivery stands, per inbox message, in the ChatSession's SQLite: the platform
+ * id of the message the reply streams into, the text it shows, how many parts of the final
+ * reply went out, and whether delivery is complete. A restart, an alarm retry or a re-attach
+ * reads this and carries on instead of sending a second reply.
+ */
+
+export interface DeliveryState {
+  /** Platform id of the message the reply streams into (the final reply's first part). */
+  streamId: string | null;
+  /** The text that message shows now. */
+  shown: string | null;
+  /** Parts of the final reply delivered so far. */
+  partsSent: number;
+  /** The final reply (or the failure) has been delivered in full. */
+  final: boolean;
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  stream_id: string | null;
+  shown: string | null;
+  parts_sent: number;
+  final: number;
+}
+
+export class DeliveryStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
+      message_id TEXT PRIMARY KEY,
+      stream_id TEXT,
+      shown TEXT,
+      parts_sent INTEGER NOT NULL DEFAULT 0,
+      final INTEGER NOT NULL DEFAULT 0,
+      updated_at INTEGER NOT NULL
+    )`);
+  }
+
+  load(messageId: string): DeliveryState {
+    const row = this.sql.exec<Row>("SELECT stream_id, shown, parts_sent, final FROM deliveries WHERE message_id = ?", messageId).toArray()[0];
+    if (!row) return { streamId: null, shown: null, partsSent: 0, final: false };
+    return { streamId: row.stream_id, shown: row.shown, partsSent: row.parts_sent, final: row.final === 1 };
+  }
+
+  /** Writes the whole state; called right after each platform call returns, with no await in between. */
+  save(messageId: string, state: DeliveryState, now: number): void {
+    this.sql.exec(
+      `INSERT INTO deliveries (message_id, stream_id, shown, parts_sent, final, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (message_id) DO UPDATE SET stream_id = excluded.stream_id, shown = excluded.shown,
+         parts_sent = excluded.parts_sent, final = excluded.final, updated_at = excluded.updated_at`,
+      messageId,
+      state.streamId,
+      state.shown,
+      state.partsSent,
+      state.final ? 1 : 0,
+      now,
+    );
+  }
+}
