@@ -34,7 +34,7 @@ function queuedNote(queued: number, suffix?: string): string {
 
 /** `/status` for one chat: busy or idle, queue, idle time, backend. */
 export function describeStatus(snapshot: SessionSnapshot | null, now: number): string {
-  if (!snapshot) return "Idle: no messages yet in this chat. Backend session: released.";
+  if (!snapshot) return "Status: idle (no messages yet in this chat).\nQueued messages: 0.\nBackend session: released.";
   const idle = snapshot.busy ? "working on a reply" : `idle for ${duration(now - snapshot.lastActivity)}`;
   return [
     `Status: ${snapshot.busy ? "busy" : "idle"} (${idle}).`,

@@ -47,7 +47,9 @@ async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, 
 
   if (!isAllowed(env, message.userId)) {
     console.warn(`${adapter.platform}: ${message.userId} is not in ALLOWED_USERS (chat ${message.chatKey}); no turn started`);
-    if (await session.claim(`notice:${message.userId}`, NOTICE_INTERVAL_MS)) {
+    // Claimed per user, not per chat: in Slack every mention in a channel opens a new chat (its thread).
+    const notices = env.CHAT_SESSION.getByName(`notices:${message.userId}`);
+    if (await notices.claim("not-authorized", NOTICE_INTERVAL_MS)) {
       later("not-authorized notice", () => adapter.outbound(env).notice(message.target, notAuthorizedText(message.userId)));
     }
     return;
