@@ -23,14 +23,22 @@ async function ageChat(chatKey: string, ms: number): Promise<void> {
   });
 }
 
-async function backendState(chatKey: string): Promise<string> {
-  return ((await (await api(`/api/status/${chatKey}`)).json()) as { backend: string }).backend;
+async function status(chatKey: string): Promise<{ backend: string; busy: boolean }> {
+  return (await api(`/api/status/${chatKey}`)).json();
 }
 
+async function backendState(chatKey: string): Promise<string> {
+  return (await status(chatKey)).backend;
+}
+
+/** One turn, and the registry has heard about its end (turn-loop reports are not awaited). */
 async function finishedTurn(chat: string): Promise<void> {
   const sent = await send(chat, "hello");
   await settled(chat, sent.messageId);
-  await waitFor(async () => (await backendState(`http:${chat}`)) === "live");
+  await waitFor(async () => {
+    const s = await status(`http:${chat}`);
+    return s.backend === "live" && !s.busy;
+  });
 }
 
 describe("idle eviction through the registry alarm", () => {
@@ -51,6 +59,7 @@ describe("idle eviction through the registry alarm", () => {
     await script(`http:${busy}`, { hold: true });
     await send(busy, "long task");
     await waitFor(async () => (await backendLog(`http:${busy}`)).filter((e) => e.kind === "turn_start").length === 2);
+    await waitFor(async () => (await status(`http:${busy}`)).busy);
     await ageChat(`http:${busy}`, HOUR);
     await ageRegistryRow(`http:${busy}`, HOUR, true);
 

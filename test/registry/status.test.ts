@@ -43,17 +43,22 @@ describe("status API", () => {
     await Promise.all(chats.map((c) => control("release", { sessionId: `http:${c}` })));
   });
 
-  it("shows a chat as released before its first turn and live after it", async () => {
+  it("shows a chat as released until a turn has started its backend session, live after", async () => {
     const chat = freshChat();
-    await script(`http:${chat}`, { hold: true });
-    const sent = await send(chat, "hi");
-    const before = await statusOf(`http:${chat}`);
-    expect(before).toMatchObject({ chat: `http:${chat}`, backend: "released", queued: expect.any(Number) });
-    await control("release", { sessionId: `http:${chat}` });
-    await settled(chat, sent.messageId);
-    const after = await waitFor(async () => {
+    await script(`http:${chat}`, { submitStatus: 503 });
+    const refused = await send(chat, "no room yet");
+    expect((await settled(chat, refused.messageId)).state).toBe("failed");
+    const before = await waitFor(async () => {
       const s = await statusOf(`http:${chat}`);
       return s && !s.busy ? s : null;
+    });
+    expect(before).toMatchObject({ chat: `http:${chat}`, backend: "released", queued: 0 });
+
+    await script(`http:${chat}`, {});
+    await settled(chat, (await send(chat, "hi")).messageId);
+    const after = await waitFor(async () => {
+      const s = await statusOf(`http:${chat}`);
+      return s && !s.busy && s.backend === "live" ? s : null;
     });
     expect(after).toMatchObject({ busy: false, queued: 0, backend: "live" });
     expect(Number.isInteger(after.idleSeconds)).toBe(true);
