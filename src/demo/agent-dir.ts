@@ -12,8 +12,8 @@ export interface AgentDirOptions {
   baseUrl: string;
   provider: string;
   model: string;
-  /** pi's own retries on LLM errors; off makes an LLM failure surface at once instead of after ~20 s. */
-  retry?: boolean;
+  /** pi's own retries on LLM errors (default on, pi's defaults); off makes an LLM failure surface at once instead of after ~20 s. */
+  retry?: boolean | { maxRetries: number; baseDelayMs: number };
 }
 
 /** Creates the directory with models.json and settings.json; returns the pi arguments that select the model. */
@@ -36,7 +36,8 @@ export function writeAgentDir(options: AgentDirOptions): string[] {
   const settings = {
     defaultProvider: options.provider,
     defaultModel: options.model,
-    retry: retry ? { enabled: true } : { enabled: false, provider: { maxRetries: 0 } },
+    // The provider SDK's own retries stay off either way, so every failure reaches pi's retry logic.
+    retry: retry === false ? { enabled: false, provider: { maxRetries: 0 } } : { enabled: true, ...(retry === true ? {} : retry), provider: { maxRetries: 0 } },
   };
   writeFileSync(join(options.dir, "settings.json"), JSON.stringify(settings, null, 2));
   return ["--provider", options.provider, "--model", options.model];
