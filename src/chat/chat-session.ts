@@ -5,7 +5,7 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { type Env, required, seconds } from "../env";
+import { ConfigError, type Env, required, seconds } from "../env";
 import { PiBackendClient } from "../pi/client";
 import { deliveryObserver } from "../platforms/delivery";
 import type { SessionSnapshot } from "../registry/registry";
@@ -13,7 +13,7 @@ import { registryStub } from "../registry/registry-stub";
 import { ChatMeta } from "./chat-meta";
 import { Claims } from "./claims";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
-import { runTurn } from "./turn-runner";
+import { runTurn, type TurnResult } from "./turn-runner";
 import type { TurnObserver } from "./turn-observer";
 
 /** What a caller sees of a stored message. */
@@ -164,7 +164,7 @@ export class ChatSession extends DurableObject<Env> {
   private async drain(): Promise<void> {
     const chatKey = this.meta.chatKey;
     if (!chatKey) return;
-    const deadline = Date.now() + seconds(this.env, "TURN_HANDOVER_SECONDS", DEFAULT_HANDOVER_SECONDS) * 1000;
+    const deadline = Date.now() + this.handoverSeconds() * 1000;
     for (let message = this.inbox.next(); message; message = this.inbox.next()) {
       if (Date.now() >= deadline) return this.handOver();
       if (message.state === "queued") {
@@ -178,9 +178,20 @@ export class ChatSession extends DurableObject<Env> {
       }
       this.meta.lastActivity = Date.now();
       this.reportSoon();
+      const result = await this.runOneTurn(chatKey, message, deadline);
+      if (result.kind === "handover") return this.handOver();
+      if (result.backendLost) this.meta.dropBackend();
+      this.meta.lastActivity = Date.now();
+      this.reportSoon();
+    }
+  }
+
+  /** Runs one message's turn. A failure of ours (bad config, a bug) fails that message with the reason and never wedges the chat. */
+  private async runOneTurn(chatKey: string, message: InboxMessage, deadline: number): Promise<TurnResult> {
+    try {
       const observer = this.observerFor(message);
       await observer.started();
-      const result = await runTurn({
+      return await runTurn({
         client: this.client(),
         inbox: this.inbox,
         chatKey,
@@ -194,10 +205,11 @@ export class ChatSession extends DurableObject<Env> {
           this.reportSoon();
         },
       });
-      if (result.kind === "handover") return this.handOver();
-      if (result.backendLost) this.meta.dropBackend();
-      this.meta.lastActivity = Date.now();
-      this.reportSoon();
+    } catch (err) {
+      const reason = err instanceof ConfigError ? `config_error: ${err.message}` : `internal_error: ${(err as Error).message}`;
+      console.error(`chat ${chatKey}: the turn for message ${message.id} failed:`, err);
+      this.inbox.fail(message.seq, reason, Date.now());
+      return { kind: "finished", backendLost: false };
     }
   }
 
@@ -208,6 +220,15 @@ export class ChatSession extends DurableObject<Env> {
       this.inbox.finish(message.seq, "", 0, Date.now());
     } catch (err) {
       this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
+    }
+  }
+
+  private handoverSeconds(): number {
+    try {
+      return seconds(this.env, "TURN_HANDOVER_SECONDS", DEFAULT_HANDOVER_SECONDS);
+    } catch (err) {
+      console.error(`${(err as Error).message}; using ${DEFAULT_HANDOVER_SECONDS}`);
+      return DEFAULT_HANDOVER_SECONDS;
     }
   }
 

@@ -43,7 +43,13 @@ describe("POST /api/chats/:chatId/messages", () => {
 
 describe("errors, in the order 401, 413, 400", () => {
   it("refuses a missing or wrong token with 401", async () => {
-    const variants: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }, { authorization: "Basic dGVzdA==" }];
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong" },
+      { authorization: "Bearer " },
+      { authorization: "Bearer test-api-token-and-more" },
+      { authorization: "Basic dGVzdA==" },
+    ];
     for (const headers of variants) {
       const res = await post("a", { text: "x" }, { auth: false, headers });
       expect(res.status).toBe(401);
