@@ -43,6 +43,12 @@ function client(dev: WranglerDev) {
       (await (await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) })).json()) as { messageId: string },
     get: async (chat: string, id: string) =>
       (await (await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers })).json()) as { state: string; reply?: string },
+    /** Waits until the message is done. */
+    done: (chat: string, id: string) =>
+      until(async () => {
+        const m = (await (await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers })).json()) as { state: string; reply?: string };
+        return m.state === "done" ? m : null;
+      }),
   };
 }
 
@@ -75,15 +81,9 @@ describe("wrangler dev restarts", () => {
     dev = await start(port);
     await control("release", { sessionId: `http:${chat}` });
 
-    const done = await until(async () => {
-      const m = await client(dev).get(chat, first.messageId);
-      return m.state === "done" ? m : null;
-    });
+    const done = await client(dev).done(chat, first.messageId);
     expect(done.reply).toBe("survived a restart");
-    const second = await until(async () => {
-      const m = await client(dev).get(chat, queued.messageId);
-      return m.state === "done" ? m : null;
-    });
+    const second = await client(dev).done(chat, queued.messageId);
     expect(second.reply).toBe("echo: asked before the crash");
     const log = backend.log.filter((e) => e.sessionId === `http:${chat}`);
     expect(log.filter((e) => e.kind === "submit")).toHaveLength(2);
@@ -97,10 +97,7 @@ describe("wrangler dev restarts", () => {
     const chat = `handover-${Date.now()}`;
     await control("script", { sessionId: `http:${chat}`, deltas: ["a", "b", "c", "d", "e", "f"], deltaDelayMs: 500 });
     const sent = await client(dev).send(chat, "three seconds");
-    const done = await until(async () => {
-      const m = await client(dev).get(chat, sent.messageId);
-      return m.state === "done" ? m : null;
-    });
+    const done = await client(dev).done(chat, sent.messageId);
     expect(done.reply).toBe("abcdef");
     const log = backend.log.filter((e) => e.sessionId === `http:${chat}`);
     expect(log.filter((e) => e.kind === "submit")).toHaveLength(1);

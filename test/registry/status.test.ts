@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { SessionStatus as Status } from "../../src/registry/registry";
 import { api, backendLog, control, freshChat, script, send, settled, waitFor } from "../helpers";
-
-interface Status {
-  chat: string;
-  lastActivity: string;
-  idleSeconds: number;
-  busy: boolean;
-  queued: number;
-  backend: "live" | "released";
-}
 
 async function statusOf(chatKey: string): Promise<Status | null> {
   const res = await api(`/api/status/${chatKey}`);
