@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * Registers the Telegram webhook: `npm run telegram:webhook -- <public url>`.
+ * Sets the webhook to <url>/webhooks/telegram (unless the URL already has a path) with the
+ * secret token and the update types the Worker handles, then prints getWebhookInfo.
+ * Reads TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET and TELEGRAM_API_BASE from the environment,
+ * else from .dev.vars.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { Api, GrammyError, HttpError } from "grammy";
+
+const url = process.argv[2];
+if (!url || url === "--help" || !/^https:\/\//.test(url)) {
+  console.error("usage: npm run telegram:webhook -- https://<your worker>[/webhooks/telegram]");
+  console.error("Telegram only delivers to public https URLs (ports 443, 80, 88 or 8443).");
+  process.exit(url === "--help" ? 0 : 2);
+}
+
+const config = { ...readDevVars(".dev.vars"), ...process.env };
+const token = requireSetting("TELEGRAM_BOT_TOKEN");
+const secret = requireSetting("TELEGRAM_WEBHOOK_SECRET");
+if (!/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
+  fail("TELEGRAM_WEBHOOK_SECRET may only use A-Za-z0-9_- (1-256 characters); Telegram refuses anything else");
+}
+
+const target = new URL(url);
+if (target.pathname === "/" || target.pathname === "") target.pathname = "/webhooks/telegram";
+
+const api = new Api(token, { apiRoot: (config.TELEGRAM_API_BASE || "https://api.telegram.org").replace(/\/+$/, "") });
+try {
+  const me = await api.getMe();
+  await api.setWebhook(target.toString(), { secret_token: secret, allowed_updates: ["message"], max_connections: 40 });
+  console.log(`Webhook for @${me.username} set to ${target}`);
+  console.log(JSON.stringify(await api.getWebhookInfo(), null, 2));
+} catch (err) {
+  if (err instanceof GrammyError && err.error_code === 401) fail("Telegram refused TELEGRAM_BOT_TOKEN (401): copy it again from @BotFather");
+  if (err instanceof GrammyError) fail(`Telegram refused: ${err.description}`);
+  if (err instanceof HttpError) fail(`could not reach the Bot API at ${config.TELEGRAM_API_BASE || "https://api.telegram.org"}: ${err.message}`);
+  throw err;
+}
+
+function requireSetting(name) {
+  const value = config[name];
+  if (!value) fail(`${name} is required (set it in the environment or in .dev.vars)`);
+  return value;
+}
+
+function readDevVars(path) {
+  if (!existsSync(path)) return {};
+  const vars = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return vars;
+}
+
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
