@@ -30,16 +30,16 @@ describe("control", () => {
   });
 
   it("delivers a steering message to the running turn", async () => {
-    await backend.turn("c:steer", "w", "warm up");
-    expect((await backend.submit("c:steer", "t1", "[slow:120] a b c d e f g h")).status).toBe(202);
-    const stream = backend.events("c:steer", "t1");
+    // Same session as the abort test: it is warm, and this also shows it recovered from the abort.
+    expect((await backend.submit("c:abort", "steer-1", "[slow:120] a b c d e f g h")).status).toBe(202);
+    const stream = backend.events("c:abort", "steer-1");
     await new Promise((r) => setTimeout(r, 300));
-    const res = await backend.request("POST", "/v1/sessions/c:steer/steer", { message: "change of plan" });
+    const res = await backend.request("POST", "/v1/sessions/c:abort/steer", { message: "change of plan" });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ steered: true });
     // pi hands the steering message to the model after the current reply; the final text answers it.
     expect(last(await stream)).toMatchObject({ type: "turn_end", text: "reply to: change of plan" });
-    const idle = await backend.request("POST", "/v1/sessions/c:steer/steer", { message: "too late" });
+    const idle = await backend.request("POST", "/v1/sessions/c:abort/steer", { message: "too late" });
     expect(idle.status).toBe(409);
     expect(await idle.json()).toMatchObject({ error: { code: "not_running" } });
   });
@@ -66,7 +66,6 @@ describe("control", () => {
   it("ends a turn that outlives TURN_TIMEOUT_SECONDS with turn_error timeout", async () => {
     const short = await startBackend({ turnTimeoutSeconds: 8, llm: backend.llm });
     try {
-      await short.turn("c:timeout", "w", "warm up");
       const started = performance.now();
       const events = await short.turn("c:timeout", "t1", "[hang] never done");
       expect(last(events)).toMatchObject({ type: "turn_error", code: "timeout", retryable: false });
