@@ -10,6 +10,8 @@ export interface DeliveryState {
   streamId: string | null;
   /** The text that message shows now. */
   shown: string | null;
+  /** The final text being delivered, fixed when final delivery starts so a re-run continues the same text. */
+  finalText: string | null;
   /** Parts of the final reply delivered so far. */
   partsSent: number;
   /** The final reply (or the failure) has been delivered in full. */
@@ -19,6 +21,7 @@ export interface DeliveryState {
 interface Row extends Record<string, SqlStorageValue> {
   stream_id: string | null;
   shown: string | null;
+  final_text: string | null;
   parts_sent: number;
   final: number;
 }
@@ -29,6 +32,7 @@ export class DeliveryStore {
       message_id TEXT PRIMARY KEY,
       stream_id TEXT,
       shown TEXT,
+      final_text TEXT,
       parts_sent INTEGER NOT NULL DEFAULT 0,
       final INTEGER NOT NULL DEFAULT 0,
       updated_at INTEGER NOT NULL
@@ -36,20 +40,21 @@ export class DeliveryStore {
   }
 
   load(messageId: string): DeliveryState {
-    const row = this.sql.exec<Row>("SELECT stream_id, shown, parts_sent, final FROM deliveries WHERE message_id = ?", messageId).toArray()[0];
-    if (!row) return { streamId: null, shown: null, partsSent: 0, final: false };
-    return { streamId: row.stream_id, shown: row.shown, partsSent: row.parts_sent, final: row.final === 1 };
+    const row = this.sql.exec<Row>("SELECT stream_id, shown, final_text, parts_sent, final FROM deliveries WHERE message_id = ?", messageId).toArray()[0];
+    if (!row) return { streamId: null, shown: null, finalText: null, partsSent: 0, final: false };
+    return { streamId: row.stream_id, shown: row.shown, finalText: row.final_text, partsSent: row.parts_sent, final: row.final === 1 };
   }
 
   /** Writes the whole state; called right after each platform call returns, with no await in between. */
   save(messageId: string, state: DeliveryState, now: number): void {
     this.sql.exec(
-      `INSERT INTO deliveries (message_id, stream_id, shown, parts_sent, final, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (message_id) DO UPDATE SET stream_id = excluded.stream_id, shown = excluded.shown,
+      `INSERT INTO deliveries (message_id, stream_id, shown, final_text, parts_sent, final, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (message_id) DO UPDATE SET stream_id = excluded.stream_id, shown = excluded.shown, final_text = excluded.final_text,
          parts_sent = excluded.parts_sent, final = excluded.final, updated_at = excluded.updated_at`,
       messageId,
       state.streamId,
       state.shown,
+      state.finalText,
       state.partsSent,
       state.final ? 1 : 0,
       now,

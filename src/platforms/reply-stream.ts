@@ -64,9 +64,13 @@ export class ReplyStream implements TurnObserver {
     await this.flushing;
     await this.typingCall;
     if (this.state.final) return;
-    const text = finalText(outcome, this.latest ?? "");
+    // A re-run after a crash mid-delivery continues the text it started with, whatever outcome it is told now.
+    if (this.state.finalText === null) {
+      this.state.finalText = finalText(outcome, this.latest ?? "");
+      this.save();
+    }
     try {
-      await this.deliver(splitText(text, this.options.outbound.maxLength));
+      await this.deliver(splitText(this.state.finalText, this.options.outbound.maxLength));
     } catch (err) {
       console.error(`reply to ${this.options.messageId} not delivered: ${(err as Error).message}`);
     }

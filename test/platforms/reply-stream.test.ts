@@ -42,10 +42,11 @@ describe("ReplyStream", () => {
     const text = ["A".repeat(4000), "B".repeat(4000), "C".repeat(100)].join("\n\n");
     await withStore(async (store) => {
       // A crash after the first two parts went out: the stored state says so.
-      store.save("m1", { streamId: "1", shown: "A".repeat(4000), partsSent: 2, final: false }, Date.now());
+      store.save("m1", { streamId: "1", shown: "A".repeat(4000), finalText: text, partsSent: 2, final: false }, Date.now());
       const observer = stream(store, target);
       await observer.started();
-      await observer.finished({ ok: true, text });
+      // Even told a different outcome now (the re-run lost the turn's end), it finishes the text it started.
+      await observer.finished({ ok: false, error: "backend_unreachable: lost the turn's event stream" });
     });
     const sends = (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
     expect(sends.map((c) => c.body.text)).toEqual(["C".repeat(100)]);

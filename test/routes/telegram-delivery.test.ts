@@ -2,7 +2,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { control, script, waitFor } from "../helpers";
-import { failTelegram, postTelegram, randomId, settledMessage, telegramCalls, telegramUpdate } from "../platforms/helpers";
+import { failTelegram, postTelegram, randomId, settledMessage, sleep, telegramCalls, telegramUpdate } from "../platforms/helpers";
 
 /** sendMessage and editMessageText: the calls Telegram rate-limits per chat. */
 const messageCalls = async (chatId: number) => (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
@@ -118,5 +118,23 @@ describe("streaming a reply into Telegram", () => {
     expect(messages.filter((c) => c.method === "sendMessage")).toHaveLength(1);
     // The final text equals what the streamed message already shows: nothing more to send.
     expect(messages.filter((c) => c.method === "editMessageText")).toHaveLength(0);
+  });
+
+  it("finishes a split reply once when the object restarts between its parts", async () => {
+    const chatId = randomId();
+    const chatKey = `telegram:${chatId}`;
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i}: ${"lorem ipsum dolor sit amet ".repeat(11).trim()}.`);
+    await script(chatKey, { deltas: [paragraphs.join("\n\n")] });
+    const update = telegramUpdate({ chatId, text: "long" });
+    await postTelegram(update);
+    await waitFor(async () => (await messageCalls(chatId)).length >= 1);
+    // Parts go out a second apart: restart in the gap after the first one.
+    await sleep(200);
+    await runInDurableObject(env.CHAT_SESSION.getByName(chatKey), (_instance, state) => state.abort("simulated restart")).catch(() => {});
+    await settledMessage(chatKey, `tg-${update.update_id}`, 25_000);
+
+    const sends = (await messageCalls(chatId)).filter((c) => c.method === "sendMessage");
+    expect(sends).toHaveLength(3);
+    expect(sends.map((c) => c.body.text).join("\n\n")).toBe(paragraphs.join("\n\n"));
   });
 });
