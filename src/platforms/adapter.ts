@@ -27,6 +27,8 @@ export interface ChatMessage {
   text: string;
   command: Command | null;
   target: ReplyTarget;
+  /** Set when the platform wants the command's reply as the webhook's own response (Slack slash commands). */
+  answer?: (text: string) => unknown;
 }
 
 /** What a verified request turned out to be. */

@@ -3,6 +3,7 @@
  * Events API payloads → chat messages, and the outbound client. Direct messages are one chat
  * per DM; a mention in a channel is one chat per thread, answered in that thread.
  */
+import { helpText } from "../chat/commands";
 import { ApiError } from "../http/errors";
 import type { Inbound, PlatformAdapter } from "./adapter";
 import { parseCommand } from "./command-names";
@@ -45,10 +46,12 @@ export const slack: PlatformAdapter = {
     if (!(await slackSignatureValid(env.SLACK_SIGNING_SECRET ?? "", timestamp, rawBody, signature))) throw unauthorized("bad X-Slack-Signature");
   },
 
-  async parse(_request, rawBody) {
+  async parse(request, rawBody) {
+    const text = new TextDecoder().decode(rawBody);
+    if (request.headers.get("content-type")?.includes("application/x-www-form-urlencoded")) return parseSlashCommand(new URLSearchParams(text));
     let payload: EventPayload;
     try {
-      payload = JSON.parse(new TextDecoder().decode(rawBody)) as EventPayload;
+      payload = JSON.parse(text) as EventPayload;
     } catch {
       throw new ApiError(400, "invalid_json", "request body is not valid JSON");
     }
@@ -87,6 +90,33 @@ export const slack: PlatformAdapter = {
 
   outbound: (env) => SlackOutbound.fromEnv(env),
 };
+
+/**
+ * `/evie <command>` (a registered slash command, form-encoded, same signature). Answered in the
+ * response, visible only to the sender. It runs in the DM with the bot; in a channel each thread is
+ * its own chat, which a slash command cannot name, so there it points to a mention instead.
+ */
+function parseSlashCommand(form: URLSearchParams): Inbound {
+  const [team, channel, user, trigger] = ["team_id", "channel_id", "user_id", "trigger_id"].map((name) => form.get(name));
+  if (!team || !channel || !user || !trigger) throw new ApiError(400, "invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
+  const ephemeral = (text: string) => ({ response_type: "ephemeral", text });
+  const word = (form.get("text") ?? "").trim().split(/\s+/)[0] || "help";
+  const command = parseCommand(word);
+  if (!command) return { kind: "answer", body: ephemeral(`Unknown command "${word}".\n${helpText("slack")}`) };
+  if (!channel.startsWith("D")) {
+    return { kind: "answer", body: ephemeral(`In a channel each thread is its own conversation: mention me in the thread instead, e.g. "@evie ${command}".`) };
+  }
+  return {
+    kind: "message",
+    chatKey: `slack:${team}:${channel}`,
+    userId: `slack:${user}`,
+    messageId: `slack-command-${trigger}`,
+    text: word,
+    command,
+    target: { platform: "slack", channel, user },
+    answer: ephemeral,
+  };
+}
 
 /**
  * Checks `v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{raw body}"))` with crypto.subtle.verify,

@@ -34,19 +34,24 @@ export function webhookRoute(adapter: PlatformAdapter) {
       console.log(`${adapter.platform}: ignored: ${inbound.kind === "ignore" ? inbound.reason : `${inbound.messageId} has no text`}`);
       return c.json({ ok: true });
     }
-    await accept(c.env, adapter, inbound, (task) => c.executionCtx.waitUntil(task));
-    return c.json({ ok: true });
+    const answer = await accept(c.env, adapter, inbound, (task) => c.executionCtx.waitUntil(task));
+    return c.json(answer ?? { ok: true });
   });
 }
 
-/** Stores a message, or runs a command once, or tells a stranger (once an hour) that they may not. */
-async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<void> {
+/**
+ * Stores a message, or runs a command once, or tells a stranger (once an hour) that they may not.
+ * Returns the response body when the platform wants the reply inline (`message.answer`).
+ */
+async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<unknown> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   const later = (what: string, task: () => Promise<unknown>) =>
     defer(task().catch((err) => console.error(`${adapter.platform} ${message.chatKey}: ${what} failed: ${(err as Error).message}`)));
 
   if (!isAllowed(env, message.userId)) {
     console.warn(`${adapter.platform}: ${message.userId} is not in ALLOWED_USERS (chat ${message.chatKey}); no turn started`);
+    // Asked interactively (a slash command): the answer goes only to them, so it needs no rate limit.
+    if (message.answer) return message.answer(notAuthorizedText(message.userId));
     // Claimed per user, not per chat: in Slack every mention in a channel opens a new chat (its thread).
     const notices = env.CHAT_SESSION.getByName(`notices:${message.userId}`);
     if (await notices.claim("not-authorized", NOTICE_INTERVAL_MS)) {
@@ -56,8 +61,9 @@ async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, 
   }
   if (message.command) {
     // A redelivered command must not run (or answer) twice.
-    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return;
+    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.("That command was already handled.");
     const command = { ...message, command: message.command };
+    if (message.answer) return message.answer(await runCommand(env, command, adapter.platform));
     later(`/${message.command}`, async () => {
       const reply = await runCommand(env, command, adapter.platform);
       await adapter.outbound(env).send(message.target, reply, { quote: true });

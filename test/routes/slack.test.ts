@@ -178,4 +178,46 @@ describe("Slack commands and allowlist", () => {
     expect((await slackCalls(channel)).filter((c) => c.method === "chat.postEphemeral")).toHaveLength(1);
     expect(await posts(channel)).toHaveLength(0);
   });
+
+  const slashCommand = (fields: Record<string, string>) =>
+    new URLSearchParams({
+      token: "gIkuvaNzQIHg97ATvDxqgjtO",
+      team_id: TEAM,
+      team_domain: "example",
+      channel_id: slackChannel("D"),
+      channel_name: "directmessage",
+      user_id: "U0ALLOWED1",
+      user_name: "ada",
+      command: "/evie",
+      text: "status",
+      api_app_id: "A123456",
+      response_url: "https://hooks.slack.com/commands/1234/5678",
+      trigger_id: `13345224609.738474920.${randomId()}`,
+      ...fields,
+    }).toString();
+  const postForm = async (body: string, signature?: string | null) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp };
+    const sig = signature === undefined ? await slackSignature(SLACK_SIGNING_SECRET, timestamp, body) : signature;
+    if (sig) headers["x-slack-signature"] = sig;
+    return worker.fetch(new Request("https://evie.test/webhooks/slack", { method: "POST", headers, body }), env, createExecutionContext());
+  };
+
+  it("answers the /evie slash command in its response, only to the sender", async () => {
+    const channel = slackChannel("D");
+    const stop = await postForm(slashCommand({ channel_id: channel, text: "stop" }));
+    expect(stop.status).toBe(200);
+    expect(await stop.json()).toEqual({ response_type: "ephemeral", text: "Nothing was running." });
+    const status = await postForm(slashCommand({ channel_id: channel, text: "status" }));
+    expect(((await status.json()) as { text: string }).text).toMatch(/^Status: idle/);
+
+    const unknown = await postForm(slashCommand({ text: "dance" }));
+    expect(((await unknown.json()) as { text: string }).text).toMatch(/Unknown command "dance"[\s\S]*stop:/);
+    const inChannel = await postForm(slashCommand({ channel_id: slackChannel("C"), text: "stop" }));
+    expect(((await inChannel.json()) as { text: string }).text).toContain("mention me in the thread");
+    const stranger = await postForm(slashCommand({ user_id: "U0STRANGER", text: "new" }));
+    expect(((await stranger.json()) as { text: string }).text).toContain("your id is slack:U0STRANGER");
+    expect((await postForm(slashCommand({ text: "new" }), `v0=${"f".repeat(64)}`)).status).toBe(401);
+    expect(await slackCalls(channel)).toHaveLength(0);
+  });
 });
