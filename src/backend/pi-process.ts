@@ -1,6 +1,7 @@
 /** One `pi --mode rpc` child process: commands in on stdin, responses and events out on stdout. */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { JsonlSplitter } from "./jsonl";
+import { parsePiLine } from "./pi-records";
 
 /** A record pi writes on stdout: a command response or an agent event. */
 export interface PiRecord {
@@ -148,12 +149,8 @@ export class PiProcess {
   }
 
   private onLine(line: string): void {
-    let record: PiRecord;
-    try {
-      record = JSON.parse(line) as PiRecord;
-    } catch {
-      return; // not a protocol record (pi never does this, but a stray print must not kill the turn)
-    }
+    const record = parsePiLine(line);
+    if (!record) return; // not a protocol record (pi never does this, but a stray print must not kill the turn)
     if (record.type === "response" && typeof record.id === "string") {
       const waiter = this.pending.get(record.id);
       if (waiter) {
