@@ -23,10 +23,19 @@ export interface ReplyStreamOptions {
 const MAX_FINAL_ATTEMPTS = 6;
 /** A rate limit asking for a longer wait than this gives the final reply up rather than stall the chat. */
 const MAX_RETRY_WAIT_MS = 5 * 60_000;
+/**
+ * One alarm invocation lasts at most 15 minutes; a turn that goes on is carried by a new invocation
+ * with a new stream. Timers of a stream never told `finished` (a handover, a failure of ours) stop here.
+ */
+const MAX_STREAM_LIFETIME_MS = 15 * 60_000;
+
+/** The live stream per chat message in this isolate: a stream resumed by a later invocation retires the one before it. */
+const liveStreams = new Map<string, ReplyStream>();
 
 export class ReplyStream implements TurnObserver {
-  private readonly state: DeliveryState;
+  private state: DeliveryState;
   private readonly now: () => number;
+  private readonly key: string;
   private latest: string | null = null;
   private startedAt = 0;
   /** When the last send or edit returned. */
@@ -42,10 +51,15 @@ export class ReplyStream implements TurnObserver {
   constructor(private readonly options: ReplyStreamOptions) {
     this.now = options.now ?? Date.now;
     this.state = options.store.load(options.messageId);
+    this.key = `${JSON.stringify(options.target)}|${options.messageId}`;
   }
 
   async started(): Promise<void> {
     this.startedAt = this.now();
+    liveStreams.get(this.key)?.retire();
+    liveStreams.set(this.key, this);
+    // Read again after retiring the stream before us, which may have saved since this one was built.
+    this.state = this.options.store.load(this.options.messageId);
     // Delivered in full before a crash: this run only lets the inbox catch up.
     if (this.state.final) this.closed = true;
     else this.refreshTyping();
@@ -58,9 +72,7 @@ export class ReplyStream implements TurnObserver {
   }
 
   async finished(outcome: TurnOutcome): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.flushTimer);
-    clearTimeout(this.typingTimer);
+    this.retire();
     await this.flushing;
     await this.typingCall;
     if (this.state.final) return;
@@ -77,6 +89,15 @@ export class ReplyStream implements TurnObserver {
     // Settled either way: a later run of finished() must not send this reply again.
     this.state.final = true;
     this.save();
+  }
+
+  /** Stops streaming and typing (the turn ended, or another invocation took it over). */
+  retire(): void {
+    this.closed = true;
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.typingTimer);
+    this.flushTimer = undefined;
+    if (liveStreams.get(this.key) === this) liveStreams.delete(this.key);
   }
 
   /** The final reply: its first part goes into the streamed message (or a new one), the rest follow. */
@@ -154,6 +175,7 @@ export class ReplyStream implements TurnObserver {
 
   private refreshTyping(): void {
     if (this.closed) return;
+    if (this.now() - this.startedAt > MAX_STREAM_LIFETIME_MS) return this.retire();
     this.typingCall = this.options.outbound.typing(this.options.target).catch((err) => {
       console.warn(`typing in reply to ${this.options.messageId}: ${(err as Error).message}`);
     });

@@ -52,6 +52,22 @@ describe("ReplyStream", () => {
     expect(sends.map((c) => c.body.text)).toEqual(["C".repeat(100)]);
   });
 
+  it("retires a stream when a later invocation resumes the same reply (a handover)", async () => {
+    const chatId = randomId();
+    const target: ReplyTarget = { platform: "telegram", chatId, replyTo: 5 };
+    await withStore(async (store) => {
+      const before = stream(store, target);
+      await before.started();
+      before.progress("from the first invocation");
+      const after = stream(store, target);
+      await after.started();
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      await after.finished({ ok: true, text: "final" });
+    });
+    const calls = await telegramCalls(chatId);
+    expect(calls.filter((c) => c.method === "sendMessage").map((c) => c.body.text)).toEqual(["final"]);
+  });
+
   it("says how a turn ended when it did not end well", () => {
     expect(finalText({ ok: false, error: "aborted: aborted" }, "half an answer")).toBe("half an answer\n\n⏹ Stopped.");
     expect(finalText({ ok: false, error: "llm_error: boom" }, "")).toBe("⚠️ The agent could not finish this reply: llm_error: boom");
