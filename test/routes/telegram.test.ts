@@ -2,7 +2,7 @@
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { backendLog, script, waitFor } from "../helpers";
+import { backendLog, control, script, waitFor } from "../helpers";
 import {
   BOT_USERNAME,
   postTelegram,
@@ -77,6 +77,22 @@ describe("Telegram messages", () => {
       reply_parameters: { message_id: (update.message as { message_id: number }).message_id },
     });
     expect((await telegramCalls(chatId)).some((c) => c.method === "sendChatAction" && c.body.action === "typing")).toBe(true);
+  });
+
+  it("refreshes the typing action about every 4 s while a turn runs", async () => {
+    const chatId = randomId();
+    const chatKey = `telegram:${chatId}`;
+    await script(chatKey, { deltas: [], hold: true });
+    await postTelegram(telegramUpdate({ chatId, text: "think hard" }));
+    const typing = await waitFor(async () => {
+      const calls = (await telegramCalls(chatId)).filter((c) => c.method === "sendChatAction");
+      return calls.length >= 2 ? calls : null;
+    }, 8000);
+    await script(chatKey, {});
+    await control("release", { sessionId: chatKey });
+    const gap = typing[1]!.at - typing[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(3900);
+    expect(gap).toBeLessThan(6000);
   });
 
   it("takes a photo's caption as the message", async () => {
