@@ -24,6 +24,12 @@ function main(): void {
     console.log(`[backend] pi backend listening on http://${config.host}:${info.port} (pi --mode rpc${args}; data in ${config.dataDir})`);
   });
 
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    const hint = error.code === "EADDRINUSE" ? ` (port ${config.port} is taken: is another backend running? set PORT to move this one)` : "";
+    console.error(`[backend] cannot listen on ${config.host}:${config.port}: ${error.message}${hint}`);
+    void manager.shutdown().then(() => process.exit(1));
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
