@@ -5,6 +5,7 @@
  * of it, and the resident memory of one idle pi process.
  */
 import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { piCliPath } from "../src/backend/paths";
 import type { PiRecord } from "../src/backend/pi-process";
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
     console.log(`overhead per warm turn (turn - LLM):   ${fmt(median(w.overhead))} [${fmt(p90(w.overhead))}]  (pi + backend server; target <= 10 ms)`);
     console.log(`  of which the backend server's own:   ${fmt(median(w.server))} [${fmt(p90(w.server))}]  (POST answered + pi's agent_end to client)`);
     console.log(`idle pi process resident memory:       ${rss.toFixed(1)} MiB (VmRSS of pid ${w.pid})`);
+    // Everything here shares the CPU with whatever else runs; say how busy the machine was.
+    console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (1/5/15 min)`);
   } finally {
     await backend.close();
   }
