@@ -188,8 +188,9 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Runs one message's turn. A failure of ours (bad config, a bug) fails that message with the reason and never wedges the chat. */
   private async runOneTurn(chatKey: string, message: InboxMessage, deadline: number): Promise<TurnResult> {
+    let observer: TurnObserver | undefined;
     try {
-      const observer = this.observerFor(message);
+      observer = this.observerFor(message);
       await observer.started();
       return await runTurn({
         client: this.client(),
@@ -208,6 +209,7 @@ export class ChatSession extends DurableObject<Env> {
     } catch (err) {
       const reason = err instanceof ConfigError ? `config_error: ${err.message}` : `internal_error: ${(err as Error).message}`;
       console.error(`chat ${chatKey}: the turn for message ${message.id} failed:`, err);
+      await observer?.finished({ ok: false, error: reason }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
       this.inbox.fail(message.seq, reason, Date.now());
       return { kind: "finished", backendLost: false };
     }

@@ -70,19 +70,20 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
         if (event.seq <= lastSeq) continue; // already applied: each event takes effect once
         failedAttempts = 0;
         const terminal = terminalOf(event);
-        lastSeq = event.seq;
         if (terminal) {
+          // Store progress only up to the event before the terminal one, and deliver before marking
+          // the message finished: a crash during delivery then replays the terminal event and
+          // delivers again (the observer dedupes) instead of never finishing.
+          persist();
+          lastSeq = storedSeq = event.seq;
           if (terminal.ok) {
-            // Deliver before marking done: a crash in between re-delivers (the observer dedupes) rather than never delivering.
-            reply = terminal.text;
-            persist();
             await ctx.observer.finished({ ok: true, text: terminal.text });
-            inbox.finish(message.seq, terminal.text, lastSeq, now());
+            inbox.finish(message.seq, terminal.text, event.seq, now());
             return { kind: "finished", backendLost: false };
           }
-          persist();
           return finishFailed(ctx, terminal.error, terminal.backendLost);
         }
+        lastSeq = event.seq;
         if (event.type === "text_delta") {
           reply += event.delta;
           ctx.observer.progress(reply);

@@ -58,7 +58,7 @@ describe("re-attaching to a turn instead of submitting it again", () => {
     await script(`http:${chat}`, { hold: true, dropStreamAfter: 1 });
     const sent = await send(chat, "doomed");
     await waitFor(async () => (await backendLog(`http:${chat}`)).some((e) => e.kind === "turn_start"));
-    await control("forget");
+    await control("forget", { sessionId: `http:${chat}` });
     const failed = await settled(chat, sent.messageId);
     expect(failed.state).toBe("failed");
     expect(failed.error).toContain("backend_lost_turn");
