@@ -5,6 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Env, seconds } from "../env";
+import { SessionTable } from "./session-table";
 
 /** A chat's state as its ChatSession reports it (at enqueue, turn start and turn end). */
 export interface SessionSnapshot {
@@ -30,35 +31,21 @@ export interface SessionStatus {
   backend: "live" | "released";
 }
 
-interface Row extends Record<string, SqlStorageValue> {
-  chat: string;
-  last_activity: number;
-  busy: number;
-  queued: number;
-  backend: string;
-  generation: number;
-  version: number;
-}
-
 const DEFAULT_IDLE_SECONDS = 900;
+/** How long reports are gathered before they are written to storage together. */
+const FLUSH_DELAY_MS = 250;
 /** A chat that stays due (its release was skipped) is looked at again after this long, not in a tight loop. */
 const MIN_ALARM_GAP_MS = 5_000;
 
 export class Registry extends DurableObject<Env> {
+  private readonly table: SessionTable;
   /** The alarm time as last read or set (undefined: not read yet), so a report costs no storage read. */
   private alarmAt: number | null | undefined;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
-      chat TEXT PRIMARY KEY,
-      last_activity INTEGER NOT NULL,
-      busy INTEGER NOT NULL,
-      queued INTEGER NOT NULL,
-      backend TEXT NOT NULL,
-      generation INTEGER NOT NULL,
-      version INTEGER NOT NULL
-    )`);
+    this.table = new SessionTable(ctx.storage);
   }
 
   /** Seconds of inactivity after which a chat's backend session is released. */
@@ -66,22 +53,30 @@ export class Registry extends DurableObject<Env> {
     return seconds(this.env, "IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_SECONDS);
   }
 
-  /** Records a chat's snapshot unless a newer one is already held, then re-arms the eviction alarm. */
+  /**
+   * Records a chat's snapshot unless a newer one is already held, then re-arms the eviction
+   * alarm. The write reaches storage within FLUSH_DELAY_MS, batched with other chats' reports;
+   * a report lost to a crash in between is superseded by that chat's next one.
+   */
   async report(snapshot: SessionSnapshot): Promise<void> {
-    this.apply(snapshot);
+    if (!this.table.apply(snapshot)) return;
+    this.flushSoon();
     await this.scheduleEviction(Date.now(), 0);
   }
 
   /** Every known chat, most recently active first. */
   async listStatus(now = Date.now()): Promise<{ idleTimeoutSeconds: number; sessions: SessionStatus[] }> {
-    const rows = this.ctx.storage.sql.exec<Row>("SELECT * FROM sessions ORDER BY last_activity DESC").toArray();
-    return { idleTimeoutSeconds: this.idleTimeoutSeconds, sessions: rows.map((row) => toStatus(row, now)) };
+    const sessions = this.table
+      .all()
+      .sort((a, b) => b.lastActivity - a.lastActivity)
+      .map((s) => toStatus(s, now));
+    return { idleTimeoutSeconds: this.idleTimeoutSeconds, sessions };
   }
 
   /** One chat's status, or null when the registry has never heard of it. */
   async getStatus(chat: string, now = Date.now()): Promise<SessionStatus | null> {
-    const row = this.ctx.storage.sql.exec<Row>("SELECT * FROM sessions WHERE chat = ?", chat).toArray()[0];
-    return row ? toStatus(row, now) : null;
+    const s = this.table.get(chat);
+    return s ? toStatus(s, now) : null;
   }
 
   override async alarm(): Promise<void> {
@@ -101,41 +96,37 @@ export class Registry extends DurableObject<Env> {
    */
   async evictIdleSessions(now: number): Promise<string[]> {
     const cutoff = now - this.idleTimeoutSeconds * 1000;
-    const due = this.ctx.storage.sql
-      .exec<Row>("SELECT * FROM sessions WHERE backend = 'live' AND busy = 0 AND last_activity <= ?", cutoff)
-      .toArray();
+    const due = this.table.idleLive().filter((s) => s.lastActivity <= cutoff);
     const results = await Promise.allSettled(
-      due.map(async (row) => {
-        const result = await this.env.CHAT_SESSION.getByName(row.chat).releaseBackendSession({
-          generation: row.generation,
-          lastActivity: row.last_activity,
+      due.map(async (s) => {
+        const result = await this.env.CHAT_SESSION.getByName(s.chat).releaseBackendSession({
+          generation: s.generation,
+          lastActivity: s.lastActivity,
         });
-        if (result.snapshot) this.apply(result.snapshot);
-        return result.released ? row.chat : null;
+        if (result.snapshot) this.table.apply(result.snapshot);
+        return result.released ? s.chat : null;
       }),
     );
     for (const [i, result] of results.entries()) {
       if (result.status === "rejected") console.error(`registry: releasing ${due[i]!.chat} failed:`, result.reason);
     }
+    this.flush();
     await this.scheduleEviction(Date.now(), MIN_ALARM_GAP_MS, true);
     return results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
   }
 
-  private apply(s: SessionSnapshot): void {
-    this.ctx.storage.sql.exec(
-      `INSERT INTO sessions (chat, last_activity, busy, queued, backend, generation, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (chat) DO UPDATE SET last_activity = excluded.last_activity, busy = excluded.busy,
-         queued = excluded.queued, backend = excluded.backend, generation = excluded.generation, version = excluded.version
-       WHERE excluded.version > sessions.version`,
-      s.chat,
-      s.lastActivity,
-      s.busy ? 1 : 0,
-      s.queued,
-      s.backend,
-      s.generation,
-      s.version,
-    );
+  private flushSoon(): void {
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    try {
+      this.table.flush();
+    } catch (err) {
+      console.error("registry: writing reports failed:", err);
+    }
   }
 
   /**
@@ -143,9 +134,8 @@ export class Registry extends DurableObject<Env> {
    * it only ever moves the alarm earlier: an alarm that fires with nothing due just re-arms.
    */
   private async scheduleEviction(now: number, minGap: number, fromAlarm = false): Promise<void> {
-    const earliest = this.ctx.storage.sql
-      .exec<{ t: number | null }>("SELECT MIN(last_activity) AS t FROM sessions WHERE backend = 'live' AND busy = 0")
-      .one().t;
+    let earliest: number | null = null;
+    for (const s of this.table.idleLive()) if (earliest === null || s.lastActivity < earliest) earliest = s.lastActivity;
     if (this.alarmAt === undefined || fromAlarm) this.alarmAt = await this.ctx.storage.getAlarm();
     if (earliest === null) return;
     const at = Math.max(earliest + this.idleTimeoutSeconds * 1000, now + minGap);
@@ -156,13 +146,13 @@ export class Registry extends DurableObject<Env> {
   }
 }
 
-function toStatus(row: Row, now: number): SessionStatus {
+function toStatus(s: SessionSnapshot, now: number): SessionStatus {
   return {
-    chat: row.chat,
-    lastActivity: new Date(row.last_activity).toISOString(),
-    idleSeconds: Math.max(0, Math.floor((now - row.last_activity) / 1000)),
-    busy: row.busy === 1,
-    queued: row.queued,
-    backend: row.backend === "live" ? "live" : "released",
+    chat: s.chat,
+    lastActivity: new Date(s.lastActivity).toISOString(),
+    idleSeconds: Math.max(0, Math.floor((now - s.lastActivity) / 1000)),
+    busy: s.busy,
+    queued: s.queued,
+    backend: s.backend,
   };
 }

@@ -1,3 +1,4 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SessionStatus as Status } from "../../src/registry/registry";
 import { api, backendLog, control, freshChat, script, send, settled, waitFor } from "../helpers";
@@ -62,5 +63,20 @@ describe("status API", () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: "not_found" } });
     expect((await api("/api/status", { auth: false })).status).toBe(401);
+  });
+});
+
+describe("registry storage", () => {
+  it("keeps what it was told across a restart of the registry object", async () => {
+    const chat = freshChat();
+    await settled(chat, (await send(chat, "remember me")).messageId);
+    await waitFor(async () => {
+      const s = await statusOf(`http:${chat}`);
+      return s && !s.busy && s.backend === "live";
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // reports are written in batches every 250 ms
+    const registry = env.REGISTRY.getByName("registry");
+    await runInDurableObject(registry, (_instance, state) => state.abort("simulated restart")).catch(() => {});
+    expect(await statusOf(`http:${chat}`)).toMatchObject({ chat: `http:${chat}`, busy: false, backend: "live" });
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * The registry's table of chats: held in memory (every read and the eviction scan come from
+ * here) and written to SQLite in batches. Each storage commit blocks the object's thread for a
+ * moment, and every chat reports several times per turn; one commit per batch instead of one per
+ * report keeps the status API fast while many turns start and end together.
+ */
+import type { SessionSnapshot } from "./registry";
+
+interface Row extends Record<string, SqlStorageValue> {
+  chat: string;
+  last_activity: number;
+  busy: number;
+  queued: number;
+  backend: string;
+  generation: number;
+  version: number;
+}
+
+export class SessionTable {
+  private readonly rows = new Map<string, SessionSnapshot>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
+      chat TEXT PRIMARY KEY,
+      last_activity INTEGER NOT NULL,
+      busy INTEGER NOT NULL,
+      queued INTEGER NOT NULL,
+      backend TEXT NOT NULL,
+      generation INTEGER NOT NULL,
+      version INTEGER NOT NULL
+    )`);
+    for (const row of storage.sql.exec<Row>("SELECT * FROM sessions")) {
+      this.rows.set(row.chat, {
+        chat: row.chat,
+        lastActivity: row.last_activity,
+        busy: row.busy === 1,
+        queued: row.queued,
+        backend: row.backend === "live" ? "live" : "released",
+        generation: row.generation,
+        version: row.version,
+      });
+    }
+  }
+
+  /** Takes the snapshot unless a newer one for that chat is held; returns whether it was taken. */
+  apply(snapshot: SessionSnapshot): boolean {
+    const held = this.rows.get(snapshot.chat);
+    if (held && held.version >= snapshot.version) return false;
+    this.rows.set(snapshot.chat, { ...snapshot });
+    this.dirty.add(snapshot.chat);
+    return true;
+  }
+
+  get(chat: string): SessionSnapshot | undefined {
+    return this.rows.get(chat);
+  }
+
+  all(): SessionSnapshot[] {
+    return [...this.rows.values()];
+  }
+
+  /** Live chats with no turn running. */
+  idleLive(): SessionSnapshot[] {
+    return this.all().filter((s) => s.backend === "live" && !s.busy);
+  }
+
+  get hasUnsaved(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** Writes every changed row in one transaction. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const chats = [...this.dirty];
+    this.dirty.clear();
+    this.storage.transactionSync(() => {
+      for (const chat of chats) {
+        const s = this.rows.get(chat)!;
+        this.storage.sql.exec(
+          `INSERT INTO sessions (chat, last_activity, busy, queued, backend, generation, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (chat) DO UPDATE SET last_activity = excluded.last_activity, busy = excluded.busy,
+             queued = excluded.queued, backend = excluded.backend, generation = excluded.generation, version = excluded.version`,
+          s.chat,
+          s.lastActivity,
+          s.busy ? 1 : 0,
+          s.queued,
+          s.backend,
+          s.generation,
+          s.version,
+        );
+      }
+    });
+  }
+}
