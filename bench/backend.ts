@@ -1,117 +1,142 @@
 /**
- * `npm run bench:backend`: the pi backend against the fake LLM, with the real pi.
- * Prints cold-turn latency (spawn to first delta), warm-turn latency, the overhead per warm turn over
- * the fake LLM's own time for the same response (measured directly), the backend server's own share
- * of it, and the resident memory of one idle pi process.
+ * `npm run bench:backend`: the pi backend server as its own process (as `npm run backend` runs it),
+ * the real pi, and the fake LLM in this process. Prints cold-turn latency (spawn to first delta),
+ * warm-turn latency, the overhead per warm turn over the fake LLM's own time for the same request
+ * (replayed directly against it), the CPU time the server and pi spend per warm turn (from
+ * /proc, so it does not depend on how busy the machine is), and the memory of an idle pi.
  */
-import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { dirname, join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { piCliPath } from "../src/backend/paths";
-import type { PiRecord } from "../src/backend/pi-process";
-import { type BackendHarness, last, startBackend } from "../test/fixtures/backend-harness";
+import { writeAgentDir } from "../src/demo/agent-dir";
 import type { ChatRequest } from "../src/demo/openai-stream";
+import type { ListSessionsResponse } from "../src/pi/protocol";
+import { last, readNdjson, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
+import { startFakeLlm } from "../test/fixtures/fake-llm";
 
 const COLD_RUNS = 5;
 const WARM_RUNS = 40;
 const WARM_MESSAGE = "[words:40] warm";
+const TOKEN = "bench-token";
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function median(values: number[]): number {
+const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function p90(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!;
-}
-
-function piVersion(): string {
-  const pkg = join(dirname(piCliPath()), "..", "package.json");
-  return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
-}
-
+};
+const p90 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.9))]!;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const stats = (values: number[]) => `${fmt(median(values))} [${fmt(p90(values))}]`;
 
-/** Time for the fake LLM alone to stream its whole response to `body`, read to the last byte. */
-async function llmAlone(baseUrl: string, body: ChatRequest): Promise<number> {
-  const started = performance.now();
-  const res = await fetch(`${baseUrl}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  await res.text();
-  return performance.now() - started;
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Resident memory of a process in MiB, from /proc/<pid>/status. */
+/** Resident memory in MiB, from /proc/<pid>/status. */
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
-async function cold(backend: BackendHarness): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    const started = performance.now();
-    const events = await backend.turn(`bench:cold-${i}`, "t1", "cold start");
-    const first = events.find((e) => e.type === "text_delta");
-    if (!first || last(events).type !== "turn_end") throw new Error("cold turn failed");
-    times.push(first.at - started);
-    await backend.request("DELETE", `/v1/sessions/bench:cold-${i}`);
-  }
-  return times;
+function piVersion(): string {
+  return (JSON.parse(readFileSync(join(dirname(piCliPath()), "..", "package.json"), "utf8")) as { version: string }).version;
 }
 
-async function warm(backend: BackendHarness) {
-  const sessionId = "bench:warm";
-  await backend.turn(sessionId, "warmup-0", WARM_MESSAGE);
-  await backend.turn(sessionId, "warmup-1", WARM_MESSAGE);
-  const process = backend.manager.get(sessionId)!.process!;
-  const turn: number[] = [];
-  const llm: number[] = [];
-  const server: number[] = [];
-  for (let i = 0; i < WARM_RUNS; i++) {
-    // The server's own share: answering the POST, plus getting pi's last record to the client as
-    // the terminal event. Everything in between is pi talking to the LLM.
-    let agentEndAt = 0;
-    const off = process.onRecord((record: PiRecord) => {
-      if (record.type === "agent_end") agentEndAt = performance.now();
-    });
-    const started = performance.now();
-    const res = await backend.submit(sessionId, `w${i}`, WARM_MESSAGE);
-    await res.text();
-    const posted = performance.now();
-    if (res.status !== 202) throw new Error(`warm submit: ${res.status}`);
-    const events = await backend.events(sessionId, `w${i}`);
-    off();
-    const end = last(events);
-    if (end.type !== "turn_end") throw new Error("warm turn failed");
-    turn.push(end.at - started);
-    server.push(posted - started + (end.at - agentEndAt));
-    // The same request pi just sent, replayed against the fake LLM directly.
-    llm.push(await llmAlone(backend.llm.baseUrl, backend.llm.requests.at(-1)!));
-  }
-  const overhead = turn.map((t, i) => t - llm[i]!);
-  return { turn, llm, overhead, server, pid: process.pid! };
+/** Starts `src/backend/main.ts` as a child process; resolves with its URL once it listens. */
+async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const root = resolve(import.meta.dirname, "..");
+  const child = spawn(process.execPath, ["--import", "tsx", "src/backend/main.ts"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (chunk) => {
+    out += chunk;
+  });
+  await waitFor(() => /listening on http:\/\/[\d.]+:\d+/.test(out), 30_000, "the backend to listen");
+  return { child, url: /listening on (http:\/\/[\d.]+:\d+)/.exec(out)![1]! };
 }
 
 async function main(): Promise<void> {
-  const backend = await startBackend();
+  const tmp = mkdtempSync(join(tmpdir(), "evie-bench-"));
+  const llm = await startFakeLlm();
+  const agentDir = join(tmp, "agent");
+  const piArgs = writeAgentDir({ dir: agentDir, baseUrl: llm.baseUrl, provider: "fake", model: "fake-1", retry: false });
+  const { child, url } = await startServer({
+    PI_BACKEND_TOKEN: TOKEN,
+    PORT: "0",
+    PI_DATA_DIR: join(tmp, "data"),
+    PI_CWD: tmp,
+    PI_ARGS: piArgs.join(" "),
+    PI_CODING_AGENT_DIR: agentDir,
+    PI_OFFLINE: "1",
+  });
+  const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+  const post = async (path: string, body?: unknown) => {
+    const res = await fetch(url + path, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
+    await res.text();
+    return res.status;
+  };
+  const turn = async (sessionId: string, turnId: string, message: string): Promise<TimedEvent[]> => {
+    const status = await post(`/v1/sessions/${sessionId}/turns`, { turnId, message });
+    if (status !== 202) throw new Error(`submit: ${status}`);
+    const events = await readNdjson(await fetch(`${url}/v1/sessions/${sessionId}/turns/${turnId}/events`, { headers }));
+    if (last(events).type !== "turn_end") throw new Error(`turn failed: ${JSON.stringify(last(events))}`);
+    return events;
+  };
+
   try {
-    const coldTimes = await cold(backend);
-    const w = await warm(backend);
-    await new Promise((r) => setTimeout(r, 1000)); // let the idle process settle before reading its memory
-    const rss = rssMiB(w.pid);
-    console.log(`pi backend benchmark (pi ${piVersion()}, fake LLM, ${COLD_RUNS} cold / ${WARM_RUNS} warm turns, median [p90])`);
-    console.log(`cold turn, spawn to first delta:       ${fmt(median(coldTimes))} [${fmt(p90(coldTimes))}]`);
-    console.log(`warm turn, POST to turn_end:           ${fmt(median(w.turn))} [${fmt(p90(w.turn))}]`);
-    console.log(`fake LLM alone, same response:         ${fmt(median(w.llm))} [${fmt(p90(w.llm))}]`);
-    console.log(`overhead per warm turn (turn - LLM):   ${fmt(median(w.overhead))} [${fmt(p90(w.overhead))}]  (pi + backend server; target <= 10 ms)`);
-    console.log(`  of which the backend server's own:   ${fmt(median(w.server))} [${fmt(p90(w.server))}]  (POST answered + pi's agent_end to client)`);
-    console.log(`idle pi process resident memory:       ${rss.toFixed(1)} MiB (VmRSS of pid ${w.pid})`);
+    const cold: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const started = performance.now();
+      const events = await turn(`bench:cold-${i}`, "t1", "cold start");
+      cold.push(events.find((e) => e.type === "text_delta")!.at - started);
+      await fetch(`${url}/v1/sessions/bench:cold-${i}`, { method: "DELETE", headers }).then((r) => r.text());
+    }
+
+    await turn("bench:warm", "warmup-0", WARM_MESSAGE);
+    await turn("bench:warm", "warmup-1", WARM_MESSAGE);
+    const { sessions } = (await (await fetch(`${url}/v1/sessions`, { headers })).json()) as ListSessionsResponse;
+    const piPid = sessions.find((s) => s.sessionId === "bench:warm")!.pid!;
+    const serverPid = child.pid!;
+    const warm: number[] = [];
+    const alone: number[] = [];
+    let serverCpu = 0;
+    let piCpu = 0;
+    for (let i = 0; i < WARM_RUNS; i++) {
+      const [server0, pi0] = [cpuMs(serverPid), cpuMs(piPid)];
+      const started = performance.now();
+      const events = await turn("bench:warm", `w${i}`, WARM_MESSAGE);
+      warm.push(last(events).at - started);
+      serverCpu += cpuMs(serverPid) - server0;
+      piCpu += cpuMs(piPid) - pi0;
+      // The same request pi just sent, replayed against the fake LLM directly and read to the end.
+      const request: ChatRequest = llm.requests.at(-1)!;
+      const t0 = performance.now();
+      await (await fetch(`${llm.baseUrl}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) })).text();
+      alone.push(performance.now() - t0);
+    }
+    const overhead = warm.map((t, i) => t - alone[i]!);
+    await new Promise((r) => setTimeout(r, 1000)); // let the idle pi settle before reading its memory
+
+    console.log(`pi backend benchmark (pi ${piVersion()}, fake LLM; ${COLD_RUNS} cold and ${WARM_RUNS} warm turns; median [p90])`);
+    console.log(`cold turn, POST to first delta (incl. pi spawn): ${stats(cold)}`);
+    console.log(`warm turn, POST to turn_end:                     ${stats(warm)}`);
+    console.log(`fake LLM alone, same request:                    ${stats(alone)}`);
+    console.log(`overhead per warm turn (turn - LLM alone):       ${stats(overhead)}  (pi + backend server; target <= 10 ms)`);
+    console.log(`CPU per warm turn, backend server process:       ${fmt(serverCpu / WARM_RUNS)} (mean, from /proc; 10 ms clock ticks)`);
+    console.log(`CPU per warm turn, pi process:                   ${fmt(piCpu / WARM_RUNS)}`);
+    console.log(`idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ${rssMiB(serverPid).toFixed(1)} MiB`);
     // Everything here shares the CPU with whatever else runs; say how busy the machine was.
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (1/5/15 min)`);
   } finally {
-    await backend.close();
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    await llm.close();
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
