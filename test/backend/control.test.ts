@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BackendHarness, last, startBackend } from "../fixtures/backend-harness";
+import { type BackendHarness, isAlive, last, startBackend, waitFor } from "../fixtures/backend-harness";
 
 let backend: BackendHarness;
 let clock = Date.now();
@@ -42,6 +42,18 @@ describe("control", () => {
     const idle = await backend.request("POST", "/v1/sessions/c:abort/steer", { message: "too late" });
     expect(idle.status).toBe(409);
     expect(await idle.json()).toMatchObject({ error: { code: "not_running" } });
+  });
+
+  it("DELETE while a turn runs aborts it first; its events stay readable and pi is gone", async () => {
+    expect((await backend.submit("c:abort", "del-1", "[hang] until deleted")).status).toBe(202);
+    const stream = backend.events("c:abort", "del-1");
+    await waitFor(() => backend.manager.get("c:abort")?.state === "running", 30_000, "the turn to run");
+    const pid = backend.manager.get("c:abort")!.pid!;
+    const res = await backend.request("DELETE", "/v1/sessions/c:abort");
+    expect(await res.json()).toEqual({ released: true });
+    expect(isAlive(pid)).toBe(false);
+    expect(last(await stream)).toMatchObject({ type: "turn_error", code: "aborted", retryable: false });
+    expect(last(await backend.events("c:abort", "del-1"))).toMatchObject({ type: "turn_error", code: "aborted" });
   });
 
   it("resets: 409 while a turn runs; then a fresh conversation, old history kept on disk", async () => {

@@ -26,6 +26,8 @@ async function expectProcessesMatchSessions(): Promise<void> {
   expect(sessions.every((s) => s.pid !== null)).toBe(true);
 }
 
+// Later tests reuse the sessions the first two leave warm (each pi start costs seconds); any test
+// still passes alone, it just starts those sessions itself.
 describe("sessions", () => {
   it("refuses a second turn while one runs (409 busy, naming the running turn)", async () => {
     expect((await backend.submit("s:busy", "t1", "[slow:100] a b c d e f g h")).status).toBe(202);
@@ -51,15 +53,15 @@ describe("sessions", () => {
   });
 
   it("runs two sessions in parallel, and lists sessions within 100 ms while they run", async () => {
-    // Warm both sessions so the timing below is about turns, not pi start-up.
-    await Promise.all([backend.turn("s:par-a", "w", "warm"), backend.turn("s:par-b", "w", "warm")]);
+    // s:busy and s:herd are warm from the tests above (or start here), so the timing is about turns.
+    await Promise.all([backend.turn("s:busy", "par-warm", "warm"), backend.turn("s:herd", "par-warm", "warm")]);
     const started = performance.now();
-    const reads = Promise.all([backend.turn("s:par-a", "t1", "[slow:150] a b c d e f g h"), backend.turn("s:par-b", "t1", "[slow:150] a b c d e f g h")]);
+    const reads = Promise.all([backend.turn("s:busy", "par", "[slow:150] a b c d e f g h"), backend.turn("s:herd", "par", "[slow:150] a b c d e f g h")]);
     await new Promise((r) => setTimeout(r, 400));
     const t0 = performance.now();
     const sessions = await listed();
     expect(performance.now() - t0).toBeLessThan(100);
-    expect(sessions.filter((s) => s.sessionId.startsWith("s:par-")).map((s) => s.state)).toEqual(["running", "running"]);
+    expect(sessions.filter((s) => s.sessionId === "s:busy" || s.sessionId === "s:herd").map((s) => s.state)).toEqual(["running", "running"]);
     const health = await fetch(`${backend.url}/healthz`);
     expect(await health.json()).toEqual({ ok: true, sessions: sessions.length });
     const [a, b] = await reads;
@@ -72,37 +74,37 @@ describe("sessions", () => {
   });
 
   it("stops the process on DELETE and resumes the history on the next turn", async () => {
-    await backend.turn("s:del", "t1", "remember the word avocado");
-    const pid = (await listed()).find((s) => s.sessionId === "s:del")!.pid!;
-    const res = await backend.request("DELETE", "/v1/sessions/s:del");
+    await backend.turn("s:busy", "del-1", "remember the word avocado");
+    const pid = (await listed()).find((s) => s.sessionId === "s:busy")!.pid!;
+    const res = await backend.request("DELETE", "/v1/sessions/s:busy");
     expect(await res.json()).toEqual({ released: true });
     expect(livePiPids()).not.toContain(pid);
-    expect((await listed()).map((s) => s.sessionId)).not.toContain("s:del");
+    expect((await listed()).map((s) => s.sessionId)).not.toContain("s:busy");
     await expectProcessesMatchSessions();
-    expect(await (await backend.request("DELETE", "/v1/sessions/s:del")).json()).toEqual({ released: false });
+    expect(await (await backend.request("DELETE", "/v1/sessions/s:busy")).json()).toEqual({ released: false });
 
     const requestsBefore = backend.llm.requests.length;
-    expect(last(await backend.turn("s:del", "t2", "what was the word?"))).toMatchObject({ type: "turn_end" });
+    expect(last(await backend.turn("s:busy", "del-2", "what was the word?"))).toMatchObject({ type: "turn_end" });
     const resumed = JSON.stringify(backend.llm.requests.slice(requestsBefore));
     expect(resumed).toContain("remember the word avocado");
-    expect((await listed()).find((s) => s.sessionId === "s:del")!.pid).not.toBe(pid);
+    expect((await listed()).find((s) => s.sessionId === "s:busy")!.pid).not.toBe(pid);
   });
 
   it("reports process_crashed when pi is killed mid-turn, drops the session, and resumes history next turn", async () => {
-    await backend.turn("s:crash", "t1", "remember the word papaya");
-    expect((await backend.submit("s:crash", "t2", "[hang] keep going")).status).toBe(202);
-    const stream = backend.events("s:crash", "t2");
-    const session = backend.manager.get("s:crash")!;
+    await backend.turn("s:herd", "crash-1", "remember the word papaya");
+    expect((await backend.submit("s:herd", "crash-2", "[hang] keep going")).status).toBe(202);
+    const stream = backend.events("s:herd", "crash-2");
+    const session = backend.manager.get("s:herd")!;
     await new Promise((r) => setTimeout(r, 300));
     process.kill(session.process!.pid!, "SIGKILL");
     const events = await stream;
     expect(last(events)).toMatchObject({ type: "turn_error", code: "process_crashed", retryable: true });
-    expect(backend.manager.get("s:crash")).toBeUndefined();
-    expect((await listed()).map((s) => s.sessionId)).not.toContain("s:crash");
+    expect(backend.manager.get("s:herd")).toBeUndefined();
+    expect((await listed()).map((s) => s.sessionId)).not.toContain("s:herd");
     await expectProcessesMatchSessions();
 
     const requestsBefore = backend.llm.requests.length;
-    const next = await backend.turn("s:crash", "t3", "what was the word?");
+    const next = await backend.turn("s:herd", "crash-3", "what was the word?");
     expect(last(next)).toMatchObject({ type: "turn_end", text: "reply to: what was the word?" });
     expect(JSON.stringify(backend.llm.requests.slice(requestsBefore))).toContain("remember the word papaya");
   });
