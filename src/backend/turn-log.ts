@@ -1,30 +1,24 @@
-/** Appends a turn's events to `<PI_DATA_DIR>/turns/<session>/<turn>.ndjson`, a record that outlives the process. */
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+/** Writes a finished turn's events to `<PI_DATA_DIR>/turns/<session>/<turn>.ndjson`, a record for people that outlives the process. */
+import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { isTerminal, type TurnEvent } from "../pi/protocol";
 
 /**
- * Returns an event sink that writes one JSON line per event and closes the file after the
- * terminal one. Events of one synchronous burst are written together, in one write.
+ * Returns an event sink that collects a turn's events and writes them in one go after the
+ * terminal event, off the path that delivers that event to clients. A file per event burst
+ * would cost more than the rest of a warm turn's server work (measured with bench:backend); a
+ * turn in flight when the backend itself dies is not logged, but its pi history is on disk.
  */
 export function turnLogWriter(path: string): (event: TurnEvent) => void {
-  let stream: WriteStream | undefined;
-  let pending = "";
-  let ended = false;
-  const flush = () => {
-    if (!stream) {
-      mkdirSync(dirname(path), { recursive: true });
-      stream = createWriteStream(path, { flags: "a" });
-      // A full disk must not take the turn down with it; the in-memory log is what clients read.
-      stream.on("error", (error) => console.error(`[backend] turn log ${path}: ${error.message}`));
-    }
-    stream.write(pending);
-    pending = "";
-    if (ended) stream.end();
-  };
+  const lines: string[] = [];
   return (event) => {
-    if (!pending) queueMicrotask(flush);
-    pending += `${JSON.stringify(event)}\n`;
-    if (isTerminal(event)) ended = true;
+    lines.push(JSON.stringify(event));
+    if (!isTerminal(event)) return;
+    setImmediate(() => {
+      mkdir(dirname(path), { recursive: true })
+        .then(() => appendFile(path, `${lines.join("\n")}\n`))
+        // A full disk must not take the backend down; the in-memory log is what clients read.
+        .catch((error: Error) => console.error(`[backend] turn log ${path}: ${error.message}`));
+    });
   };
 }
