@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { FAKE_BACKEND_TOKEN, FakeBackend } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 const API_TOKEN = "bench-token";
 const CHATS = 50;
 const TURN_MS = 2_000;
