@@ -3,7 +3,8 @@
  * the real pi, and the fake LLM in this process. Prints cold-turn latency (spawn to first delta),
  * warm-turn latency, the overhead per warm turn over the fake LLM's own time for the same request
  * (replayed directly against it), the CPU time the server and pi spend per warm turn (from
- * /proc, so it does not depend on how busy the machine is), and the memory of an idle pi.
+ * /proc, so it does not depend on how busy the machine is), the server's own overhead measured
+ * against a stand-in pi that answers instantly, and the memory of an idle pi.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -13,12 +14,13 @@ import { piCliPath } from "../src/backend/paths";
 import { writeAgentDir } from "../src/demo/agent-dir";
 import type { ChatRequest } from "../src/demo/openai-stream";
 import type { ListSessionsResponse } from "../src/pi/protocol";
-import { last, readNdjson, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
+import { last, readNdjson, startBackend, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
 import { startFakeLlm } from "../test/fixtures/fake-llm";
 
 const COLD_RUNS = 5;
 const WARM_RUNS = 40;
-const WARM_MESSAGE = "[words:40] warm";
+const WARM_WORDS = 40;
+const WARM_MESSAGE = `[words:${WARM_WORDS}] warm`;
 const TOKEN = "bench-token";
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -58,6 +60,27 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   });
   await waitFor(() => /listening on http:\/\/[\d.]+:\d+/.test(out), 30_000, "the backend to listen");
   return { child, url: /listening on (http:\/\/[\d.]+:\d+)/.exec(out)![1]! };
+}
+
+/**
+ * The server's own overhead, measured directly: warm turns against a stand-in pi that answers
+ * instantly with the same event sequence, so all that is left is the server (and this client).
+ */
+async function serverWithStandInPi(): Promise<number[]> {
+  const backend = await startBackend({ cliPath: resolve(import.meta.dirname, "../test/fixtures/fake-pi.mjs") });
+  try {
+    await backend.turn("bench:stand-in", "warmup", WARM_MESSAGE);
+    const times: number[] = [];
+    for (let i = 0; i < WARM_RUNS; i++) {
+      const started = performance.now();
+      const events = await backend.turn("bench:stand-in", `w${i}`, WARM_MESSAGE);
+      if (last(events).type !== "turn_end") throw new Error("stand-in turn failed");
+      times.push(last(events).at - started);
+    }
+    return times;
+  } finally {
+    await backend.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -120,6 +143,7 @@ async function main(): Promise<void> {
       alone.push(performance.now() - t0);
     }
     const overhead = warm.map((t, i) => t - alone[i]!);
+    const serverAlone = await serverWithStandInPi();
     await new Promise((r) => setTimeout(r, 1000)); // let the idle pi settle before reading its memory
 
     console.log(`pi backend benchmark (pi ${piVersion()}, fake LLM; ${COLD_RUNS} cold and ${WARM_RUNS} warm turns; median [p90])`);
@@ -129,6 +153,7 @@ async function main(): Promise<void> {
     console.log(`overhead per warm turn (turn - LLM alone):       ${stats(overhead)}  (pi + backend server; target <= 10 ms)`);
     console.log(`CPU per warm turn, backend server process:       ${fmt(serverCpu / WARM_RUNS)} (mean, from /proc; 10 ms clock ticks)`);
     console.log(`CPU per warm turn, pi process:                   ${fmt(piCpu / WARM_RUNS)}`);
+    console.log(`backend server alone, warm turn (stand-in pi):  ${stats(serverAlone)}  (POST to turn_end, ${WARM_WORDS} deltas, instant pi and no LLM)`);
     console.log(`idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ${rssMiB(serverPid).toFixed(1)} MiB`);
     // Everything here shares the CPU with whatever else runs; say how busy the machine was.
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (1/5/15 min)`);

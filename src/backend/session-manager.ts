@@ -30,6 +30,8 @@ export interface SessionManagerOptions {
   stopGraceMs?: number;
   /** Seconds a client is told to wait on 503. */
   retryAfterSeconds?: number;
+  /** pi's `dist/cli.js` (found in node_modules by default); the benchmark substitutes a stand-in. */
+  cliPath?: string;
 }
 
 /** The result of submitting a turn: `created` is false when the turnId was already known. */
@@ -44,12 +46,13 @@ export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   /** Sessions whose process is being stopped: a successor waits for the exit before spawning. */
   private readonly exiting = new Map<string, Promise<void>>();
-  private readonly cliPath = piCliPath();
+  private readonly cliPath: string;
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.now = options.now ?? Date.now;
+    this.cliPath = options.cliPath ?? piCliPath();
     this.turns = new TurnStore(undefined, this.now);
   }
 
