@@ -29,7 +29,7 @@ export interface TurnContext {
 
 const MAX_REATTACH_ATTEMPTS = 5;
 /**
- * How often streamed progress is written. Each write is a storage commit; writing per delta
+ * How often streamed progress is written. Each write is a storage commit; writing per event
  * would cost a commit per token. (lastSeq, reply) are always written together, so a re-attach
  * after a crash re-applies exactly the events after the stored seq: nothing is lost or doubled.
  */
@@ -87,10 +87,8 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
         if (event.type === "text_delta") {
           reply += event.delta;
           ctx.observer.progress(reply);
-          persistSoon();
-        } else {
-          persist();
         }
+        persistSoon();
       }
     } catch (err) {
       if (abort.signal.aborted) return { kind: "handover" };
