@@ -86,6 +86,7 @@ export type ProtocolErrorCode =
   | "busy"
   | "not_running"
   | "capacity"
+  | "too_large"
   | "internal";
 
 export interface ProtocolErrorBody {
