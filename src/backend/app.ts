@@ -65,7 +65,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
     const after = afterParam(c.req.query("after"));
     const turn = manager.turns.get(sessionId, turnId);
     if (!turn) throw unknownTurn(sessionId, turnId);
-    return eventsResponse(turn, after, EVENTS_CONTENT_TYPE);
+    return eventsResponse(turn, after, EVENTS_CONTENT_TYPE, c.env?.outgoing);
   });
 
   app.post("/v1/sessions/:sessionId/steer", async (c) => {
