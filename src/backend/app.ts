@@ -11,7 +11,7 @@ import {
   SubmitTurnRequest,
   type SubmitTurnResponse,
 } from "../pi/protocol";
-import { isAuthorized } from "./auth";
+import { bearerAuthorizer } from "./auth";
 import { BackendError } from "./errors";
 import { type SessionManager, unknownTurn } from "./session-manager";
 import { eventsResponse } from "./events-response";
@@ -25,6 +25,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
 export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
+  const isAuthorized = bearerAuthorizer(token);
 
   app.onError((error, c) => {
     if (error instanceof BackendError) return c.json(error.toBody(), error.status, error.headers);
@@ -40,7 +41,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
     // `..` would silently address another route; look at the path as the client sent it.
     const raw = rawPath(c);
     if (raw.startsWith("/v1/")) {
-      if (!isAuthorized(c.req.header("authorization"), token)) {
+      if (!isAuthorized(c.req.header("authorization"))) {
         throw new BackendError(401, "unauthorized", "missing or wrong bearer token: send Authorization: Bearer <PI_BACKEND_TOKEN>");
       }
       if (raw.split("/").some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
