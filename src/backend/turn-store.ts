@@ -2,9 +2,17 @@
 import { FINISHED_TURN_RETENTION_MS } from "../pi/protocol";
 import type { Turn } from "./turn";
 
+/**
+ * How often adding a turn also sweeps out expired ones. A sweep walks every known turn, so
+ * sweeping on every add made each submit O(turns kept); once a minute keeps finished turns for
+ * the retention period plus at most this.
+ */
+const PRUNE_EVERY_MS = 60_000;
+
 /** Turns kept in memory; finished ones are forgotten after the retention period. */
 export class TurnStore {
   private readonly turns = new Map<string, Turn>();
+  private lastPrune = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly retentionMs = FINISHED_TURN_RETENTION_MS,
@@ -18,13 +26,14 @@ export class TurnStore {
 
   /** Records a new turn. */
   add(turn: Turn): void {
-    this.prune();
+    if (this.now() - this.lastPrune >= PRUNE_EVERY_MS) this.prune();
     this.turns.set(key(turn.sessionId, turn.turnId), turn);
   }
 
   /** Forgets finished turns older than the retention period. */
   prune(): void {
-    const cutoff = this.now() - this.retentionMs;
+    this.lastPrune = this.now();
+    const cutoff = this.lastPrune - this.retentionMs;
     for (const [k, turn] of this.turns) {
       if (turn.finishedAt !== undefined && turn.finishedAt < cutoff) this.turns.delete(k);
     }
