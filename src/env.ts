@@ -31,7 +31,7 @@ export interface Env {
   ALLOWED_USERS?: string;
 }
 
-/** A required setting is missing or malformed; the message names it. */
+/** A required setting is missing; the message names it. */
 export class ConfigError extends Error {
   readonly code = "config_error";
 }
@@ -46,11 +46,25 @@ export function required(
   return value;
 }
 
-/** Parses a positive number of seconds, falling back to `fallback` when unset. */
-export function seconds(env: Env, name: "IDLE_TIMEOUT_SECONDS" | "TURN_HANDOVER_SECONDS", fallback: number): number {
+/**
+ * A positive number of seconds from an optional setting. Unset gives the default; a malformed
+ * value is logged, naming the setting, and the default is used, so a typo never stops turns.
+ */
+function seconds(env: Env, name: "IDLE_TIMEOUT_SECONDS" | "TURN_HANDOVER_SECONDS", fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number of seconds, got "${raw}"`);
-  return value;
+  if (Number.isFinite(value) && value > 0) return value;
+  console.error(`${name} must be a positive number of seconds, got "${raw}"; using ${fallback}`);
+  return fallback;
+}
+
+/** Seconds without activity before a chat's backend session is released (default 900). */
+export function idleTimeoutSeconds(env: Env): number {
+  return seconds(env, "IDLE_TIMEOUT_SECONDS", 900);
+}
+
+/** Seconds one alarm invocation drives a turn before handing over; the default stays under the 15-minute limit. */
+export function turnHandoverSeconds(env: Env): number {
+  return seconds(env, "TURN_HANDOVER_SECONDS", 14 * 60);
 }

@@ -5,7 +5,7 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { ConfigError, type Env, required, seconds } from "../env";
+import { ConfigError, type Env, idleTimeoutSeconds, required, turnHandoverSeconds } from "../env";
 import { PiBackendClient } from "../pi/client";
 import { deliveryObserver } from "../platforms/delivery";
 import type { SessionSnapshot } from "../registry/registry";
@@ -49,9 +49,6 @@ export interface ReleaseResult {
   snapshot: SessionSnapshot | null;
 }
 
-const DEFAULT_IDLE_SECONDS = 900;
-/** Under the 15-minute wall-clock limit of one alarm invocation. */
-const DEFAULT_HANDOVER_SECONDS = 14 * 60;
 /** When something unexpected breaks the drain loop, try again after this long. */
 const DRAIN_RETRY_MS = 5_000;
 
@@ -164,7 +161,7 @@ export class ChatSession extends DurableObject<Env> {
   private async drain(): Promise<void> {
     const chatKey = this.meta.chatKey;
     if (!chatKey) return;
-    const deadline = Date.now() + this.handoverSeconds() * 1000;
+    const deadline = Date.now() + turnHandoverSeconds(this.env) * 1000;
     for (let message = this.inbox.next(); message; message = this.inbox.next()) {
       if (Date.now() >= deadline) return this.handOver();
       if (message.state === "queued") {
@@ -200,7 +197,7 @@ export class ChatSession extends DurableObject<Env> {
         observer,
         deadline,
         now: Date.now,
-        onSubmitted: async () => {
+        onSubmitted: () => {
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
           this.reportSoon();
@@ -221,16 +218,8 @@ export class ChatSession extends DurableObject<Env> {
       await this.client().reset(chatKey);
       this.inbox.finish(message.seq, "", 0, Date.now());
     } catch (err) {
+      console.error(`chat ${chatKey}: /new could not reset the backend conversation: ${(err as Error).message}`);
       this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
-    }
-  }
-
-  private handoverSeconds(): number {
-    try {
-      return seconds(this.env, "TURN_HANDOVER_SECONDS", DEFAULT_HANDOVER_SECONDS);
-    } catch (err) {
-      console.error(`${(err as Error).message}; using ${DEFAULT_HANDOVER_SECONDS}`);
-      return DEFAULT_HANDOVER_SECONDS;
     }
   }
 
@@ -252,7 +241,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.meta.backend !== "live" || !this.meta.chatKey) return "not_live";
     if (this.meta.generation !== request.generation) return "stale_generation";
     if (this.inbox.next()) return "busy";
-    const idleMs = seconds(this.env, "IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_SECONDS) * 1000;
+    const idleMs = idleTimeoutSeconds(this.env) * 1000;
     if (this.meta.lastActivity > request.lastActivity || now - this.meta.lastActivity < idleMs) return "active";
     return null;
   }

@@ -24,7 +24,6 @@ export interface InboxMessage {
   lastSeq: number;
   /** Where a platform wants the reply delivered (JSON), null for the HTTP interface. */
   target: string | null;
-  createdAt: number;
 }
 
 interface Row extends Record<string, SqlStorageValue> {
@@ -78,16 +77,18 @@ export class Inbox {
   ): { created: boolean; message: InboxMessage } {
     const existing = this.get(id);
     if (existing) return { created: false, message: existing };
-    this.sql.exec(
-      "INSERT INTO messages (id, kind, text, state, target, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-      id,
-      kind,
-      text,
-      target,
-      now,
-      now,
-    );
-    return { created: true, message: this.get(id)! };
+    const row = this.sql
+      .exec<Row>(
+        "INSERT INTO messages (id, kind, text, state, target, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING *",
+        id,
+        kind,
+        text,
+        target,
+        now,
+        now,
+      )
+      .one();
+    return { created: true, message: toMessage(row) };
   }
 
   get(id: string): InboxMessage | null {
@@ -163,6 +164,5 @@ function toMessage(row: Row): InboxMessage {
     submitted: row.submitted === 1,
     lastSeq: row.last_seq,
     target: row.target,
-    createdAt: row.created_at,
   };
 }

@@ -24,7 +24,7 @@ export interface TurnContext {
   deadline: number;
   now: () => number;
   /** Called once the backend has accepted the turn (the session is live). */
-  onSubmitted: () => Promise<void>;
+  onSubmitted: () => void;
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
@@ -43,7 +43,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     const failure = await submit(ctx, turnId);
     if (failure) return finishFailed(ctx, failure.error, failure.backendLost);
     inbox.markSubmitted(message.seq, now());
-    await ctx.onSubmitted();
+    ctx.onSubmitted();
   }
 
   let lastSeq = message.lastSeq;

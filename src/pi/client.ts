@@ -15,22 +15,16 @@ export class BackendError extends Error {
   }
 }
 
-export interface SubmitResult extends SubmitTurnResponse {
-  /** false when the backend already knew this turnId (200) and did not prompt again. */
-  created: boolean;
-}
-
 export class PiBackendClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
   ) {}
 
-  /** Starts a turn (or finds the one with this turnId). */
-  async submitTurn(sessionId: string, turnId: string, message: string): Promise<SubmitResult> {
+  /** Starts a turn, or finds the one with this turnId (the backend never prompts twice for it). */
+  async submitTurn(sessionId: string, turnId: string, message: string): Promise<SubmitTurnResponse> {
     const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns`, { turnId, message });
-    const body = (await res.json()) as SubmitTurnResponse;
-    return { ...body, created: res.status === 202 };
+    return (await res.json()) as SubmitTurnResponse;
   }
 
   /** Streams the turn's events with `seq > after`, ending after the terminal event or when the connection drops. */

@@ -4,8 +4,6 @@
  */
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 1;
-
 /** Session ids are chat keys such as `telegram:42`; turn ids follow the same pattern. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 

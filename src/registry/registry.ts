@@ -4,7 +4,7 @@
  * idle chats to release their backend sessions.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Env, seconds } from "../env";
+import { type Env, idleTimeoutSeconds } from "../env";
 import { SessionTable } from "./session-table";
 
 /** A chat's state as its ChatSession reports it (at enqueue, turn start and turn end). */
@@ -31,7 +31,6 @@ export interface SessionStatus {
   backend: "live" | "released";
 }
 
-const DEFAULT_IDLE_SECONDS = 900;
 /** How long reports are gathered before they are written to storage together. */
 const FLUSH_DELAY_MS = 250;
 /** A chat that stays due (its release was skipped) is looked at again after this long, not in a tight loop. */
@@ -50,7 +49,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Seconds of inactivity after which a chat's backend session is released. */
   get idleTimeoutSeconds(): number {
-    return seconds(this.env, "IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_SECONDS);
+    return idleTimeoutSeconds(this.env);
   }
 
   /**
@@ -94,7 +93,7 @@ export class Registry extends DurableObject<Env> {
    * session, all at once so that no chat waits on another. Each ChatSession re-checks idleness
    * and generation itself, so a chat that became active in between is kept.
    */
-  async evictIdleSessions(now: number): Promise<string[]> {
+  async evictIdleSessions(now: number): Promise<void> {
     const cutoff = now - this.idleTimeoutSeconds * 1000;
     const due = this.table.idleLive().filter((s) => s.lastActivity <= cutoff);
     const results = await Promise.allSettled(
@@ -104,7 +103,6 @@ export class Registry extends DurableObject<Env> {
           lastActivity: s.lastActivity,
         });
         if (result.snapshot) this.table.apply(result.snapshot);
-        return result.released ? s.chat : null;
       }),
     );
     for (const [i, result] of results.entries()) {
@@ -112,7 +110,6 @@ export class Registry extends DurableObject<Env> {
     }
     this.flush();
     await this.scheduleEviction(Date.now(), MIN_ALARM_GAP_MS, true);
-    return results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
   }
 
   private flushSoon(): void {

@@ -65,10 +65,6 @@ export class SessionTable {
     return this.all().filter((s) => s.backend === "live" && !s.busy);
   }
 
-  get hasUnsaved(): boolean {
-    return this.dirty.size > 0;
-  }
-
   /** Writes every changed row in one transaction. */
   flush(): void {
     if (this.dirty.size === 0) return;
