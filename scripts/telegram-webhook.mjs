@@ -26,7 +26,8 @@ if (!/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
 const target = new URL(url);
 if (target.pathname === "/" || target.pathname === "") target.pathname = "/webhooks/telegram";
 
-const api = new Api(token, { apiRoot: (config.TELEGRAM_API_BASE || "https://api.telegram.org").replace(/\/+$/, "") });
+const apiRoot = (config.TELEGRAM_API_BASE || "https://api.telegram.org").replace(/\/+$/, "");
+const api = new Api(token, { apiRoot });
 try {
   const me = await api.getMe();
   await api.setWebhook(target.toString(), { secret_token: secret, allowed_updates: ["message"], max_connections: 40 });
@@ -35,7 +36,7 @@ try {
 } catch (err) {
   if (err instanceof GrammyError && err.error_code === 401) fail("Telegram refused TELEGRAM_BOT_TOKEN (401): copy it again from @BotFather");
   if (err instanceof GrammyError) fail(`Telegram refused: ${err.description}`);
-  if (err instanceof HttpError) fail(`could not reach the Bot API at ${config.TELEGRAM_API_BASE || "https://api.telegram.org"}: ${err.message}`);
+  if (err instanceof HttpError) fail(`could not reach the Bot API at ${apiRoot}: ${err.message}`);
   throw err;
 }
 

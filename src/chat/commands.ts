@@ -7,7 +7,7 @@ import type { ChatMessage, Command, Platform } from "../platforms/adapter";
 import type { SessionSnapshot } from "../registry/registry";
 
 /** Runs a command and returns the reply for the chat. */
-export async function runCommand(env: Env, message: ChatMessage & { command: Command }, platform: Platform, now = Date.now()): Promise<string> {
+export async function runCommand(env: Env, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   switch (message.command) {
     case "stop": {
@@ -22,7 +22,7 @@ export async function runCommand(env: Env, message: ChatMessage & { command: Com
     case "status":
       return describeStatus(await session.snapshot(), now);
     case "help":
-      return helpText(platform);
+      return helpText(message.target.platform);
   }
 }
 
@@ -33,7 +33,7 @@ function queuedNote(queued: number, suffix?: string): string {
 }
 
 /** `/status` for one chat: busy or idle, queue, idle time, backend. */
-export function describeStatus(snapshot: SessionSnapshot | null, now: number): string {
+function describeStatus(snapshot: SessionSnapshot | null, now: number): string {
   if (!snapshot) return "Status: idle (no messages yet in this chat).\nQueued messages: 0.\nBackend session: released.";
   const idle = snapshot.busy ? "working on a reply" : `idle for ${duration(now - snapshot.lastActivity)}`;
   return [

@@ -4,6 +4,7 @@
  * talk back through an outbound client (send, edit, typing, notice).
  */
 import type { Env } from "../env";
+import { ApiError } from "../http/errors";
 
 export type Platform = "telegram" | "slack";
 
@@ -84,5 +85,19 @@ export class PlatformError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** An Inbound the webhook acknowledges and drops, logging `reason`. */
+export function ignore(reason: string): Inbound {
+  return { kind: "ignore", reason };
+}
+
+/** Parses a verified raw body as JSON; ApiError 400 when it is not. */
+export function parseJsonBody(rawBody: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(rawBody));
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
   }
 }

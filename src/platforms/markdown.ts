@@ -19,7 +19,8 @@ export interface MarkdownStyle {
   bullet: string;
 }
 
-const FENCE = /^\s*(```|~~~)\s*([\w+#.-]*)\s*$/;
+/** A code fence line: its marker and its language. */
+export const FENCE = /^\s*(```|~~~)\s*([\w+#.-]*)\s*$/;
 const HEADING = /^#{1,6}\s+(.*)$/;
 const QUOTE = /^>\s?(.*)$/;
 const BULLET = /^(\s*)[-*+]\s+(.*)$/;
@@ -66,7 +67,7 @@ const INLINE =
   /(`+)([^`]+?)\1|\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|~~(?=\S)(.+?)(?<=\S)~~|(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])|(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])|\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)/g;
 
 /** Renders the inline constructs of one line. */
-export function renderInline(text: string, style: MarkdownStyle): string {
+function renderInline(text: string, style: MarkdownStyle): string {
   let out = "";
   let last = 0;
   for (const m of text.matchAll(INLINE)) {

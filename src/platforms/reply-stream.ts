@@ -56,10 +56,14 @@ export class ReplyStream implements TurnObserver {
 
   async started(): Promise<void> {
     this.startedAt = this.now();
-    liveStreams.get(this.key)?.retire();
+    const before = liveStreams.get(this.key);
     liveStreams.set(this.key, this);
-    // Read again after retiring the stream before us, which may have saved since this one was built.
-    this.state = this.options.store.load(this.options.messageId);
+    if (before) {
+      // A handover: once the stream before us is retired and its last call has returned, read what it saved.
+      before.retire();
+      await before.flushing;
+      this.state = this.options.store.load(this.options.messageId);
+    }
     // Delivered in full before a crash: this run only lets the inbox catch up.
     if (this.state.final) this.closed = true;
     else this.refreshTyping();

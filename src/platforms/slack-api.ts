@@ -8,7 +8,7 @@ import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "
 import { type MarkdownStyle, renderMarkdown } from "./markdown";
 
 /** Slack truncates at 40,000 characters and advises staying under 4,000 per message. */
-export const SLACK_MAX_LENGTH = 3900;
+const SLACK_MAX_LENGTH = 3900;
 
 const DEFAULT_API_BASE = "https://slack.com/api";
 

@@ -5,12 +5,12 @@
  */
 import { helpText } from "../chat/commands";
 import { ApiError } from "../http/errors";
-import type { Inbound, PlatformAdapter } from "./adapter";
+import { ignore, type Inbound, type PlatformAdapter, parseJsonBody } from "./adapter";
 import { parseCommand } from "./command-names";
 import { SlackOutbound } from "./slack-api";
 
 /** Slack's replay window for signed requests. */
-export const MAX_SIGNATURE_AGE_SECONDS = 5 * 60;
+const MAX_SIGNATURE_AGE_SECONDS = 5 * 60;
 
 interface SlackEvent {
   type: string;
@@ -47,14 +47,10 @@ export const slack: PlatformAdapter = {
   },
 
   async parse(request, rawBody) {
-    const text = new TextDecoder().decode(rawBody);
-    if (request.headers.get("content-type")?.includes("application/x-www-form-urlencoded")) return parseSlashCommand(new URLSearchParams(text));
-    let payload: EventPayload;
-    try {
-      payload = JSON.parse(text) as EventPayload;
-    } catch {
-      throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+    if (request.headers.get("content-type")?.includes("application/x-www-form-urlencoded")) {
+      return parseSlashCommand(new URLSearchParams(new TextDecoder().decode(rawBody)));
     }
+    const payload = parseJsonBody(rawBody) as EventPayload;
     if (payload?.type === "url_verification") return { kind: "answer", body: { challenge: payload.challenge } };
     if (payload?.type !== "event_callback") return ignore(`payload type ${payload?.type}`);
     const event = payload.event;
@@ -137,8 +133,4 @@ export async function slackSignatureValid(secret: string, timestamp: string, raw
 
 function unauthorized(message: string): ApiError {
   return new ApiError(401, "unauthorized", message);
-}
-
-function ignore(reason: string): Inbound {
-  return { kind: "ignore", reason };
 }

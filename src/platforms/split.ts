@@ -3,8 +3,7 @@
  * where it can. A code fence cut in two is closed at the end of one part and reopened at
  * the start of the next, so both render as code.
  */
-
-const FENCE = /^\s*(```|~~~)\s*([\w+#.-]*)\s*$/;
+import { FENCE } from "./markdown";
 
 /** Splits `text` into parts of at most `max` characters (greedy, so a longer text keeps the same first parts). */
 export function splitText(text: string, max: number): string[] {

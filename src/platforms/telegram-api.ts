@@ -9,7 +9,7 @@ import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "
 import { type MarkdownStyle, renderMarkdown } from "./markdown";
 
 /** Telegram's limit for one message's text (after entity parsing). */
-export const TELEGRAM_MAX_LENGTH = 4096;
+const TELEGRAM_MAX_LENGTH = 4096;
 
 const DEFAULT_API_BASE = "https://api.telegram.org";
 

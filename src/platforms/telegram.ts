@@ -7,7 +7,7 @@ import type { Message, MessageEntity, Update } from "@grammyjs/types";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import { secretsEqual } from "../lib/timing-safe";
-import type { ChatMessage, Inbound, PlatformAdapter } from "./adapter";
+import { type ChatMessage, ignore, type PlatformAdapter, parseJsonBody } from "./adapter";
 import { parseCommand } from "./command-names";
 import { botIdOf, TelegramOutbound, telegramApi } from "./telegram-api";
 
@@ -29,7 +29,7 @@ export const telegram: PlatformAdapter = {
   },
 
   async parse(_request, rawBody, env) {
-    const update = parseJson(rawBody) as Update;
+    const update = parseJsonBody(rawBody) as Update;
     if (typeof update?.update_id !== "number") throw new ApiError(400, "invalid_update", "update_id: must be a number");
     const message = update.message;
     if (!message) return ignore(`update ${update.update_id} carries no new message (${Object.keys(update).join(",")})`);
@@ -70,18 +70,6 @@ export const telegram: PlatformAdapter = {
 
   outbound: (env) => new TelegramOutbound(telegramApi(env)),
 };
-
-function ignore(reason: string): Inbound {
-  return { kind: "ignore", reason };
-}
-
-function parseJson(raw: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(raw));
-  } catch {
-    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
-  }
-}
 
 /** The entity that mentions this bot (by @username, or by id for users without one), if any. */
 async function mentionOfBot(text: string, entities: MessageEntity[], env: Env): Promise<MessageEntity | null> {

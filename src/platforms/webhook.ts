@@ -63,9 +63,9 @@ async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, 
     // A redelivered command must not run (or answer) twice.
     if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.("That command was already handled.");
     const command = { ...message, command: message.command };
-    if (message.answer) return message.answer(await runCommand(env, command, adapter.platform));
+    if (message.answer) return message.answer(await runCommand(env, command));
     later(`/${message.command}`, async () => {
-      const reply = await runCommand(env, command, adapter.platform);
+      const reply = await runCommand(env, command);
       await adapter.outbound(env).send(message.target, reply, { quote: true });
     });
     return;

@@ -4,8 +4,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { inject } from "vitest";
-import type { SlackCall } from "../fixtures/fake-slack";
-import type { TelegramCall } from "../fixtures/fake-telegram";
+import type { RecordedCall } from "../fixtures/fake-platform-api";
 import { waitFor } from "../helpers";
 
 export const TELEGRAM_SECRET = "test-telegram-secret_1";
@@ -69,23 +68,21 @@ export function telegramCommand(chatId: number, command: string, extra: Partial<
   return telegramUpdate({ chatId, text: command, entities: [{ offset: 0, length: command.split(" ")[0]!.length, type: "bot_command" }], ...extra });
 }
 
-/** POSTs an update to the Worker's Telegram webhook with the secret token (or `secret`, or none when null). */
+/** POSTs an update (a string is sent as the raw body) to the Worker's Telegram webhook with the secret token (or `secret`, or none when null). */
 export function postTelegram(update: unknown, secret: string | null = TELEGRAM_SECRET): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (secret !== null) headers["x-telegram-bot-api-secret-token"] = secret;
-  return SELF.fetch("https://evie.test/webhooks/telegram", { method: "POST", headers, body: JSON.stringify(update) });
+  const body = typeof update === "string" ? update : JSON.stringify(update);
+  return SELF.fetch("https://evie.test/webhooks/telegram", { method: "POST", headers, body });
 }
 
-const telegramControl = () => `http://127.0.0.1:${inject("fakeTelegramPort")}/_control`;
-
 /** Every Bot API call the fake saw for this chat. */
-export async function telegramCalls(chatId: number): Promise<TelegramCall[]> {
-  const res = await fetch(`${telegramControl()}/calls?chatId=${chatId}`);
-  return ((await res.json()) as { calls: TelegramCall[] }).calls;
+export function telegramCalls(chatId: number): Promise<RecordedCall[]> {
+  return recordedCalls(inject("fakeTelegramPort"), "chatId", String(chatId));
 }
 
 /** Makes the fake fail the next matching call(s). */
-export async function failTelegram(failure: {
+export function failTelegram(failure: {
   chatId: number;
   method: string;
   status: number;
@@ -94,8 +91,7 @@ export async function failTelegram(failure: {
   times?: number;
   onlyFormatted?: boolean;
 }): Promise<void> {
-  const res = await fetch(`${telegramControl()}/fail`, { method: "POST", body: JSON.stringify(failure) });
-  await res.body?.cancel();
+  return scriptFailure(inject("fakeTelegramPort"), failure);
 }
 
 // ---------------------------------------------------------------- Slack
@@ -175,16 +171,25 @@ export async function postSlack(
   return SELF.fetch("https://evie.test/webhooks/slack", { method: "POST", headers, body });
 }
 
-const slackControl = () => `http://127.0.0.1:${inject("fakeSlackPort")}/_control`;
-
 /** Every Web API call the fake saw for this channel. */
-export async function slackCalls(channel: string): Promise<SlackCall[]> {
-  const res = await fetch(`${slackControl()}/calls?channel=${encodeURIComponent(channel)}`);
-  return ((await res.json()) as { calls: SlackCall[] }).calls;
+export function slackCalls(channel: string): Promise<RecordedCall[]> {
+  return recordedCalls(inject("fakeSlackPort"), "channel", channel);
 }
 
-export async function failSlack(failure: { channel: string; method: string; status?: number; error?: string; retryAfter?: number; times?: number }) {
-  const res = await fetch(`${slackControl()}/fail`, { method: "POST", body: JSON.stringify(failure) });
+/** Makes the fake fail the next matching call(s). */
+export function failSlack(failure: { channel: string; method: string; status?: number; error?: string; retryAfter?: number; times?: number }): Promise<void> {
+  return scriptFailure(inject("fakeSlackPort"), failure);
+}
+
+// ---------------------------------------------------------------- fake platform APIs (fake-platform-api.ts)
+
+async function recordedCalls(port: number, chatParam: string, chat: string): Promise<RecordedCall[]> {
+  const res = await fetch(`http://127.0.0.1:${port}/_control/calls?${new URLSearchParams({ [chatParam]: chat })}`);
+  return ((await res.json()) as { calls: RecordedCall[] }).calls;
+}
+
+async function scriptFailure(port: number, failure: object): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/_control/fail`, { method: "POST", body: JSON.stringify(failure) });
   await res.body?.cancel();
 }
 
