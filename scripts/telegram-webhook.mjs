@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Api, GrammyError, HttpError } from "grammy";
+import { parseDevVars } from "./dev-vars.mjs";
 
 const url = process.argv[2];
 if (!url || url === "--help" || !/^https:\/\//.test(url)) {
@@ -16,7 +17,7 @@ if (!url || url === "--help" || !/^https:\/\//.test(url)) {
   process.exit(url === "--help" ? 0 : 2);
 }
 
-const config = { ...readDevVars(".dev.vars"), ...process.env };
+const config = { ...(existsSync(".dev.vars") ? parseDevVars(readFileSync(".dev.vars", "utf8")) : {}), ...process.env };
 const token = requireSetting("TELEGRAM_BOT_TOKEN");
 const secret = requireSetting("TELEGRAM_WEBHOOK_SECRET");
 if (!/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
@@ -44,16 +45,6 @@ function requireSetting(name) {
   const value = config[name];
   if (!value) fail(`${name} is required (set it in the environment or in .dev.vars)`);
   return value;
-}
-
-function readDevVars(path) {
-  if (!existsSync(path)) return {};
-  const vars = {};
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match) vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
-  }
-  return vars;
 }
 
 function fail(message) {

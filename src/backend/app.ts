@@ -3,7 +3,6 @@ import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import {
-  EVENTS_CONTENT_TYPE,
   type HealthResponse,
   isValidId,
   type ListSessionsResponse,
@@ -12,9 +11,9 @@ import {
   type SubmitTurnResponse,
 } from "../pi/protocol";
 import { bearerAuthorizer } from "./auth";
-import { BackendError } from "./errors";
-import { type SessionManager, unknownTurn } from "./session-manager";
+import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
+import type { SessionManager } from "./session-manager";
 
 /** When served by @hono/node-server the raw Node request is available as `c.env.incoming`. */
 type BackendEnv = { Bindings: Partial<HttpBindings> };
@@ -65,8 +64,8 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
     const turnId = idParam(c.req.param("turnId"), "turnId");
     const after = afterParam(c.req.query("after"));
     const turn = manager.turns.get(sessionId, turnId);
-    if (!turn) throw unknownTurn(sessionId, turnId);
-    return eventsResponse(turn, after, EVENTS_CONTENT_TYPE, c.env?.outgoing);
+    if (!turn) throw new UnknownTurnError(sessionId, turnId);
+    return eventsResponse(turn, after, c.env?.outgoing);
   });
 
   app.post("/v1/sessions/:sessionId/steer", async (c) => {

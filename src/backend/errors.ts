@@ -1,11 +1,11 @@
 /** Errors the backend answers with, each carrying its HTTP status and protocol error code. */
-import type { ProtocolErrorBody, ProtocolErrorCode } from "../pi/protocol";
+import { FINISHED_TURN_RETENTION_MS, type ProtocolErrorBody, type ProtocolErrorCode } from "../pi/protocol";
 
 /** An error that becomes `{"error":{"code","message",...extra}}` with `status`. */
 export class BackendError extends Error {
   constructor(
     readonly status: 400 | 401 | 404 | 409 | 413 | 500 | 503,
-    readonly code: ProtocolErrorCode | "too_large",
+    readonly code: ProtocolErrorCode,
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
@@ -23,6 +23,14 @@ export class BackendError extends Error {
 export class BusyError extends BackendError {
   constructor(runningTurnId: string) {
     super(409, "busy", `turn ${runningTurnId} is still running in this session; wait for it, or abort it`, { runningTurnId });
+  }
+}
+
+/** 404: the turn is not (or no longer) known. */
+export class UnknownTurnError extends BackendError {
+  constructor(sessionId: string, turnId: string) {
+    const minutes = FINISHED_TURN_RETENTION_MS / 60_000;
+    super(404, "unknown_turn", `no turn ${turnId} in session ${sessionId} (finished turns are kept for ${minutes} minutes; a restarted backend forgets them)`);
   }
 }
 

@@ -1,6 +1,7 @@
 /** A turn's events as a live NDJSON response: replay after `seq`, then stream until the terminal event. */
 import type { ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { EVENTS_CONTENT_TYPE } from "../pi/protocol";
 import type { Turn } from "./turn";
 
 const encoder = new TextEncoder();
@@ -17,8 +18,8 @@ interface LineSink {
  * node-server one promise per chunk, cost more CPU than the rest of the stream, and node-server
  * flushes the headers in a write of their own, where Node sends them with the first lines.
  */
-export function eventsResponse(turn: Turn, after: number, contentType: string, outgoing?: ServerResponse): Response {
-  const headers = { "content-type": contentType, "cache-control": "no-store" };
+export function eventsResponse(turn: Turn, after: number, outgoing?: ServerResponse): Response {
+  const headers = { "content-type": EVENTS_CONTENT_TYPE, "cache-control": "no-store" };
   if (outgoing) {
     outgoing.writeHead(200, headers);
     const unsubscribe = subscribeInBursts(turn, after, {

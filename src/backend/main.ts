@@ -1,12 +1,12 @@
 /** Entry point of `npm run backend`: the pi backend server on Node. */
 import { serve } from "@hono/node-server";
 import { createBackendApp } from "./app";
-import { loadConfig } from "./config";
+import { type BackendConfig, loadConfig } from "./config";
 import { ConfigError } from "./errors";
 import { SessionManager } from "./session-manager";
 
 function main(): void {
-  let config: ReturnType<typeof loadConfig>;
+  let config: BackendConfig;
   try {
     config = loadConfig(process.env);
   } catch (error) {

@@ -6,7 +6,8 @@
 import { renameSync, mkdirSync, existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SessionInfo } from "../pi/protocol";
-import { BackendError, BusyError, CapacityError } from "./errors";
+import type { BackendConfig } from "./config";
+import { BusyError, CapacityError } from "./errors";
 import { archivedSessionFile, piCliPath, sessionFile, turnLogFile } from "./paths";
 import { PiProcess } from "./pi-process";
 import { Session } from "./session";
@@ -14,14 +15,9 @@ import { Turn } from "./turn";
 import { turnLogWriter } from "./turn-log";
 import { TurnStore } from "./turn-store";
 
-/** Settings for the manager; times are injectable so tests need not wait. */
-export interface SessionManagerOptions {
-  dataDir: string;
-  piCwd: string;
-  piArgs: string[];
-  maxSessions: number;
-  idleSeconds: number;
-  turnTimeoutSeconds: number;
+/** Settings for the manager: the backend config's session settings, plus times injectable so tests need not wait. */
+export interface SessionManagerOptions
+  extends Pick<BackendConfig, "dataDir" | "piCwd" | "piArgs" | "maxSessions" | "idleSeconds" | "turnTimeoutSeconds"> {
   /** Environment for pi (default `process.env`); tests point PI_CODING_AGENT_DIR at a temp dir here. */
   env?: NodeJS.ProcessEnv;
   now?: () => number;
@@ -206,9 +202,4 @@ export class SessionManager {
     this.exiting.set(session.sessionId, done);
     return done;
   }
-}
-
-/** Thrown for an unknown turn. */
-export function unknownTurn(sessionId: string, turnId: string): BackendError {
-  return new BackendError(404, "unknown_turn", `no turn ${turnId} in session ${sessionId} (finished turns are kept for 10 minutes; a restarted backend forgets them)`);
 }

@@ -40,7 +40,7 @@ interface RunningTurn {
 /** A session's slot in the manager's map. */
 export class Session {
   /** The turn lock: a turn holds it from prompt to terminal event; release takes it to stop the process. */
-  readonly mutex = new Mutex();
+  private readonly mutex = new Mutex();
   readonly startedAt: number;
   /** Kept outside the lock so status and idle cleanup never wait on a turn. */
   lastActivity: number;
@@ -184,7 +184,7 @@ export class Session {
             running.pendingFinal = undefined;
             return;
           case "retry_failed":
-            return this.finish(running, running.abortRequested ? turnError("aborted", "the turn was aborted") : turnError("llm_error", translation.message));
+            return this.finish(running, running.abortRequested ? stoppedBody(running) : turnError("llm_error", translation.message));
           case "agent_end":
             return this.agentEnded(running, process, translation.final, translation.mayRetry);
         }
@@ -197,9 +197,12 @@ export class Session {
       } finally {
         unsubscribe();
       }
-    } catch {
+    } catch (error) {
       markPrompted(false);
-      // pi died or never became ready: its close handler reports process_crashed.
+      // pi died or never became ready: its close handler reports process_crashed. When pi is
+      // alive but failed us (no answer in time, a refused readiness probe), the turn only sees
+      // the kill, so the reason goes to the log.
+      if (!(error instanceof PiExitedError)) console.error(`[backend] session ${this.sessionId}: ${(error as Error).message}; stopping pi`);
       if (this.process?.alive) this.process.kill();
       await turn.finished();
     } finally {
@@ -211,13 +214,9 @@ export class Session {
   }
 
   private agentEnded(running: RunningTurn, process: PiProcess, final: TurnEventBody, mayRetry: boolean): void {
-    if (running.timedOut || running.abortRequested || !mayRetry) {
-      const body = running.timedOut
-        ? turnError("timeout", "the turn exceeded TURN_TIMEOUT_SECONDS")
-        : running.abortRequested
-          ? turnError("aborted", "the turn was aborted")
-          : final;
-      this.finish(running, body);
+    // A timed-out turn is also abortRequested.
+    if (running.abortRequested || !mayRetry) {
+      this.finish(running, running.abortRequested ? stoppedBody(running) : final);
       return;
     }
     // After an LLM error pi may emit auto_retry_start right after agent_end. A get_state round
@@ -238,7 +237,7 @@ export class Session {
     running.timedOut = true;
     running.abortRequested = true;
     if (running.retrying || !this.isReady) {
-      this.finish(running, turnError("timeout", "the turn exceeded TURN_TIMEOUT_SECONDS"));
+      this.finish(running, stoppedBody(running));
       if (!this.isReady) this.process?.kill();
       return;
     }
@@ -280,4 +279,9 @@ export class Session {
   private touch(): void {
     this.lastActivity = this.deps.now();
   }
+}
+
+/** The terminal event of a turn stopped on purpose: by the backend's turn limit, or by `abort`. */
+function stoppedBody(running: RunningTurn): TurnEventBody {
+  return running.timedOut ? turnError("timeout", "the turn exceeded TURN_TIMEOUT_SECONDS") : turnError("aborted", "the turn was aborted");
 }

@@ -2,7 +2,7 @@
  * `npm start`'s backend when no LLM provider is configured: starts the offline demo model, writes a
  * pi agent dir that points at it, then runs the normal backend server in this same process.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { writeAgentDir } from "./agent-dir";
 import { DEMO_LABEL, startDemoModel } from "./demo-model";
 
@@ -12,5 +12,5 @@ const piArgs = writeAgentDir({ dir: agentDir, baseUrl: demo.baseUrl, provider: "
 process.env.PI_CODING_AGENT_DIR = agentDir;
 process.env.PI_OFFLINE = "1";
 process.env.PI_ARGS = piArgs.join(" ");
-console.log(`[backend] ${DEMO_LABEL} running at ${demo.baseUrl}; pi's agent dir for the demo is ${join(agentDir)}`);
+console.log(`[backend] ${DEMO_LABEL} running at ${demo.baseUrl}; pi's agent dir for the demo is ${agentDir}`);
 await import("../backend/main");
