@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ConfigError, type Env, idleTimeoutSeconds, required, turnHandoverSeconds } from "../env";
 import { PiBackendClient } from "../pi/client";
 import { deliveryObserver } from "../platforms/delivery";
+import { DeliveryStore } from "../platforms/delivery-store";
 import type { SessionSnapshot } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import { ChatMeta } from "./chat-meta";
@@ -58,6 +59,9 @@ export class ChatSession extends DurableObject<Env> {
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
+  /** Made on first use: only chats with a platform or commands need their tables. */
+  private claims?: Claims;
+  private deliveries?: DeliveryStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -229,12 +233,13 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
   protected observerFor(message: InboxMessage): TurnObserver {
-    return deliveryObserver(this.env, this.ctx.storage.sql, message);
+    return deliveryObserver(this.env, () => (this.deliveries ??= new DeliveryStore(this.ctx.storage.sql)), message);
   }
 
   /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see claims.ts. */
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    return new Claims(this.ctx.storage.sql).claim(key, ttlMs, Date.now());
+    this.claims ??= new Claims(this.ctx.storage.sql);
+    return this.claims.claim(key, ttlMs, Date.now());
   }
 
   private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {

@@ -3,18 +3,18 @@ import type { InboxMessage } from "../chat/inbox";
 import { silentObserver, type TurnObserver } from "../chat/turn-observer";
 import type { Env } from "../env";
 import type { ReplyTarget } from "./adapter";
-import { DeliveryStore } from "./delivery-store";
+import type { DeliveryStore } from "./delivery-store";
 import { adapters } from "./index";
 import { ReplyStream } from "./reply-stream";
 
 /** The observer that delivers `message`'s reply, or the silent one for messages nobody pushes to (HTTP). */
-export function deliveryObserver(env: Env, sql: SqlStorage, message: InboxMessage): TurnObserver {
+export function deliveryObserver(env: Env, store: () => DeliveryStore, message: InboxMessage): TurnObserver {
   if (!message.target) return silentObserver;
   try {
     const target = JSON.parse(message.target) as ReplyTarget;
     const adapter = adapters[target.platform];
     if (!adapter) throw new Error(`unknown platform ${target.platform}`);
-    return new ReplyStream({ outbound: adapter.outbound(env), target, store: new DeliveryStore(sql), messageId: message.id });
+    return new ReplyStream({ outbound: adapter.outbound(env), target, store: store(), messageId: message.id });
   } catch (err) {
     // The turn still runs and its reply is stored; only the push is lost, and the log says why.
     console.error(`message ${message.id}: cannot deliver its reply: ${(err as Error).message}`);
