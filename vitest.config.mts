@@ -32,8 +32,7 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/backend/**", "test/e2e/**", "test/node/**"],
+          include: ["test/worker/**/*.test.ts"],
           globalSetup: ["test/fixtures/global-setup.ts"],
           testTimeout: 30_000,
         },
@@ -42,7 +41,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/backend/**/*.test.ts", "test/e2e/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["test/pi-server/**/*.test.ts", "test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

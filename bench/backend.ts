@@ -10,10 +10,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { piCliPath } from "../src/backend/paths";
+import { piCliPath } from "../src/pi-server/paths";
 import { writeAgentDir } from "../src/demo/agent-dir";
 import type { ChatRequest } from "../src/demo/openai-stream";
-import type { ListSessionsResponse } from "../src/pi/protocol";
+import type { ListSessionsResponse } from "../src/shared/protocol";
 import { last, readNdjson, startBackend, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
 import { startFakeLlm } from "../test/fixtures/fake-llm";
 
@@ -50,10 +50,10 @@ function piVersion(): string {
   return (JSON.parse(readFileSync(join(dirname(piCliPath()), "..", "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** Starts `src/backend/main.ts` as a child process; resolves with its URL once it listens. */
+/** Starts `src/pi-server/main.ts` as a child process; resolves with its URL once it listens. */
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const root = resolve(import.meta.dirname, "..");
-  const child = spawn(process.execPath, ["--import", "tsx", "src/backend/main.ts"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/pi-server/main.ts"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout!.on("data", (chunk) => {
     out += chunk;

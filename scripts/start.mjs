@@ -22,7 +22,7 @@ const { vars, added } = ensureDevVars(join(root, ".dev.vars"));
 if (added.length > 0) console.log(`[start] created ${added.join(" and ")} in .dev.vars (random; keep the file private)`);
 
 const provider = detectProvider();
-const entry = provider ? "src/backend/main.ts" : "src/demo/main.ts";
+const entry = provider ? "src/pi-server/main.ts" : "src/demo/main.ts";
 if (provider) console.log(`[start] LLM provider: ${provider}`);
 else {
   console.log("[start] No LLM provider configured: pi will talk to the offline evie-edge DEMO MODEL, whose replies start with");

@@ -13,4 +13,4 @@ process.env.PI_CODING_AGENT_DIR = agentDir;
 process.env.PI_OFFLINE = "1";
 process.env.PI_ARGS = piArgs.join(" ");
 console.log(`[backend] ${DEMO_LABEL} running at ${demo.baseUrl}; pi's agent dir for the demo is ${agentDir}`);
-await import("../backend/main");
+await import("../pi-server/main");

@@ -1,0 +1,47 @@
+/** Errors the backend answers with, each carrying its HTTP status and protocol error code. */
+import { FINISHED_TURN_RETENTION_MS, type ProtocolErrorBody, type ProtocolErrorCode } from "../shared/protocol";
+
+/** An error that becomes `{"error":{"code","message",...extra}}` with `status`. */
+export class BackendError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 404 | 409 | 413 | 500 | 503,
+    readonly code: ProtocolErrorCode,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  /** The JSON body for this error. */
+  toBody(): ProtocolErrorBody {
+    return { error: { code: this.code, message: this.message, ...this.extra } };
+  }
+}
+
+/** 409: another turn is running in this session. */
+export class BusyError extends BackendError {
+  constructor(runningTurnId: string) {
+    super(409, "busy", `turn ${runningTurnId} is still running in this session; wait for it, or abort it`, { runningTurnId });
+  }
+}
+
+/** 404: the turn is not (or no longer) known. */
+export class UnknownTurnError extends BackendError {
+  constructor(sessionId: string, turnId: string) {
+    const minutes = FINISHED_TURN_RETENTION_MS / 60_000;
+    super(404, "unknown_turn", `no turn ${turnId} in session ${sessionId} (finished turns are kept for ${minutes} minutes; a restarted backend forgets them)`);
+  }
+}
+
+/** 503: MAX_SESSIONS pi processes are all busy. */
+export class CapacityError extends BackendError {
+  constructor(retryAfterSeconds: number) {
+    super(503, "capacity", "every pi process is busy with a turn; retry later", {}, { "retry-after": String(retryAfterSeconds) });
+  }
+}
+
+/** Configuration is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  readonly code = "config_error";
+}

@@ -1,0 +1,44 @@
+/** The plain HTTP interface: send a message to a chat, read it back with its reply. */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../config/config";
+import { ApiError } from "../http/errors";
+import { readJson } from "../http/middleware";
+
+const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const SendMessage = z.object({
+  text: z.string({ error: "text: must be a string" }).min(1, "text: must not be empty").max(32_000, "text: must be at most 32000 characters"),
+  id: z.string({ error: "id: must be a string" }).min(1, "id: must not be empty").max(128, "id: must be at most 128 characters").optional(),
+});
+
+/** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
+function chatKeyOf(chatId: string): string {
+  if (!CHAT_ID.test(chatId)) throw new ApiError(400, "invalid_chat_id", "chatId: must match [A-Za-z0-9_-]{1,64}");
+  return `http:${chatId}`;
+}
+
+export const messages = new Hono<{ Bindings: Env }>()
+  .post("/chats/:chatId/messages", async (c) => {
+    const chat = chatKeyOf(c.req.param("chatId"));
+    const parsed = SendMessage.safeParse(await readJson(c.req));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join(".") || "body";
+      const message = issue.message.includes(":") ? issue.message : `${field}: ${issue.message}`;
+      throw new ApiError(400, "invalid_field", message);
+    }
+    const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
+      chatKey: chat,
+      messageId: parsed.data.id,
+      text: parsed.data.text,
+    });
+    return c.json(record, created ? 202 : 200);
+  })
+  .get("/chats/:chatId/messages/:messageId", async (c) => {
+    const chat = chatKeyOf(c.req.param("chatId"));
+    const record = await c.env.CHAT_SESSION.getByName(chat).getMessage(c.req.param("messageId"));
+    if (!record) throw new ApiError(404, "not_found", `no message ${c.req.param("messageId")} in chat ${chat}`);
+    const { chat: _chat, position: _position, ...body } = record;
+    return c.json(body);
+  });

@@ -1,0 +1,312 @@
+/**
+ * ChatSession: one Durable Object per chat key. It is that chat's durable inbox and its
+ * turn lock: messages are stored before they are acknowledged, and turns run one at a time
+ * from the object's alarm, never inside the request that delivered the message.
+ */
+import { Mutex } from "async-mutex";
+import { DurableObject } from "cloudflare:workers";
+import { ConfigError, type Env, idleTimeoutSeconds, required, turnHandoverSeconds } from "../config/config";
+import { PiBackendClient } from "../pi-client/client";
+import { deliveryObserver } from "../platforms/delivery/observer";
+import { DeliveryStore } from "../platforms/delivery/store";
+import type { SessionSnapshot } from "../registry/registry";
+import { registryStub } from "../registry/registry-stub";
+import { ChatMeta } from "./chat-meta";
+import { Claims } from "../platforms/claims";
+import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { runTurn, type TurnResult } from "./turn-runner";
+import type { TurnObserver } from "./turn-observer";
+
+/** What a caller sees of a stored message. */
+export interface MessageRecord {
+  chat: string;
+  messageId: string;
+  state: MessageState;
+  /** Messages of this chat ahead of it (0: it runs next); only while queued or running. */
+  position?: number;
+  reply?: string;
+  error?: string;
+}
+
+export interface EnqueueInput {
+  chatKey: string;
+  /** Client or platform message id; generated when absent. Re-sending it never starts a second turn. */
+  messageId?: string;
+  text: string;
+  /** Platform reply target (JSON), for chat platforms that get the reply pushed. */
+  target?: string;
+}
+
+export interface ReleaseRequest {
+  /** The generation the registry saw; a release for an older generation is stale and ignored. */
+  generation: number;
+  /** The last activity the registry saw; newer activity means the chat is no longer idle. */
+  lastActivity: number;
+}
+
+export interface ReleaseResult {
+  released: boolean;
+  reason: "released" | "busy" | "stale_generation" | "active" | "not_live";
+  snapshot: SessionSnapshot | null;
+}
+
+/** When something unexpected breaks the drain loop, try again after this long. */
+const DRAIN_RETRY_MS = 5_000;
+
+export class ChatSession extends DurableObject<Env> {
+  private readonly inbox: Inbox;
+  private readonly meta: ChatMeta;
+  /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
+  private readonly turnLock = new Mutex();
+  private lastReportVersion = 0;
+  /** Made on first use: only chats with a platform or commands need their tables. */
+  private claims?: Claims;
+  private deliveries?: DeliveryStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.inbox = new Inbox(ctx.storage.sql);
+    this.meta = new ChatMeta(ctx.storage.sql);
+  }
+
+  /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
+  async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
+    const chatKey = this.adoptChatKey(input.chatKey);
+    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt");
+    return { created, record: this.recordOf(chatKey, message) };
+  }
+
+  /**
+   * Aborts the running turn at once, without waiting for the turn lock (the turn then ends as
+   * failed "aborted"). Queued messages stay queued.
+   */
+  async abortTurn(): Promise<{ aborted: boolean; queued: number }> {
+    const chatKey = this.meta.chatKey;
+    let aborted = false;
+    if (chatKey && this.inbox.hasRunning()) {
+      try {
+        aborted = await this.client().abort(chatKey);
+      } catch (err) {
+        console.warn(`chat ${chatKey}: abort failed: ${(err as Error).message}`);
+      }
+    }
+    return { aborted, queued: this.inbox.queuedCount() };
+  }
+
+  /**
+   * Starts a fresh conversation: aborts the running turn, then queues a reset that the turn
+   * loop applies in order, so messages sent before it still go to the old conversation.
+   */
+  async startNewConversation(input: { chatKey: string; messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
+    this.adoptChatKey(input.chatKey);
+    const { aborted } = await this.abortTurn();
+    await this.accept(input.messageId, "/new", null, "reset");
+    return { aborted, queued: this.inbox.queuedCount() };
+  }
+
+  /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
+  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind) {
+    const now = Date.now();
+    const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
+    if (result.created) {
+      this.meta.lastActivity = now;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
+      await this.report();
+    }
+    return result;
+  }
+
+  /** One stored message, or null. */
+  async getMessage(messageId: string): Promise<MessageRecord | null> {
+    const message = this.inbox.get(messageId);
+    return message ? this.recordOf(this.meta.chatKey ?? "", message) : null;
+  }
+
+  /** This chat's status as the registry would show it. */
+  async snapshot(): Promise<SessionSnapshot | null> {
+    return this.meta.chatKey ? this.buildSnapshot() : null;
+  }
+
+  /**
+   * Releases the backend session if the chat is still idle, not busy and on the generation the
+   * caller saw. Skipped at once while a turn holds the lock; holds the lock across the DELETE so
+   * no turn starts on a session being torn down, and records "released" in the registry while it
+   * still holds it, so a late report cannot overwrite a newer "live".
+   */
+  async releaseBackendSession(request: ReleaseRequest): Promise<ReleaseResult> {
+    if (this.turnLock.isLocked()) return { released: false, reason: "busy", snapshot: null };
+    return this.turnLock.runExclusive(async () => {
+      const skip = this.releaseBlocker(request, Date.now());
+      if (skip) return { released: false, reason: skip, snapshot: this.meta.chatKey ? this.buildSnapshot() : null };
+      const chatKey = this.meta.chatKey!;
+      try {
+        await this.client().releaseSession(chatKey);
+      } catch (err) {
+        // The backend's own idle timeout is the safety net; the next turn resumes either way.
+        console.warn(`chat ${chatKey}: releasing the backend session failed: ${(err as Error).message}`);
+      }
+      this.meta.dropBackend();
+      const snapshot = await this.report();
+      return { released: true, reason: "released", snapshot };
+    });
+  }
+
+  /** Runs due turns. Never throws: an exception would kill the object and retry blindly. */
+  override async alarm(): Promise<void> {
+    try {
+      await this.turnLock.runExclusive(() => this.drain());
+    } catch (err) {
+      console.error(`chat ${this.meta.chatKey}: turn loop failed, retrying in ${DRAIN_RETRY_MS} ms:`, err);
+      await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
+    }
+  }
+
+  /** Drains the inbox in arrival order, one turn at a time, re-reading it after each turn. */
+  private async drain(): Promise<void> {
+    const chatKey = this.meta.chatKey;
+    if (!chatKey) return;
+    const deadline = Date.now() + turnHandoverSeconds(this.env) * 1000;
+    for (let message = this.inbox.next(); message; message = this.inbox.next()) {
+      if (Date.now() >= deadline) return this.handOver();
+      if (message.state === "queued") {
+        const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
+        this.inbox.markRunning(message.seq, turnId, Date.now());
+        message = { ...message, state: "running", turnId };
+      }
+      if (message.kind === "reset") {
+        await this.applyReset(chatKey, message);
+        continue;
+      }
+      this.meta.lastActivity = Date.now();
+      this.reportSoon();
+      const result = await this.runOneTurn(chatKey, message, deadline);
+      if (result.kind === "handover") return this.handOver();
+      if (result.backendLost) this.meta.dropBackend();
+      this.meta.lastActivity = Date.now();
+      this.reportSoon();
+    }
+  }
+
+  /** Runs one message's turn. A failure of ours (bad config, a bug) fails that message with the reason and never wedges the chat. */
+  private async runOneTurn(chatKey: string, message: InboxMessage, deadline: number): Promise<TurnResult> {
+    let observer: TurnObserver | undefined;
+    try {
+      observer = this.observerFor(message);
+      await observer.started();
+      return await runTurn({
+        client: this.client(),
+        inbox: this.inbox,
+        chatKey,
+        message,
+        observer,
+        deadline,
+        now: Date.now,
+        onSubmitted: () => {
+          if (this.meta.backend === "live") return;
+          this.meta.backend = "live";
+          this.reportSoon();
+        },
+      });
+    } catch (err) {
+      const reason = err instanceof ConfigError ? `config_error: ${err.message}` : `internal_error: ${(err as Error).message}`;
+      console.error(`chat ${chatKey}: the turn for message ${message.id} failed:`, err);
+      await observer?.finished({ ok: false, error: reason }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
+      this.inbox.fail(message.seq, reason, Date.now());
+      return { kind: "finished", backendLost: false };
+    }
+  }
+
+  /** Resets the backend conversation; the protocol allows it whether or not the session is live. */
+  private async applyReset(chatKey: string, message: InboxMessage): Promise<void> {
+    try {
+      await this.client().reset(chatKey);
+      this.inbox.finish(message.seq, "", 0, Date.now());
+    } catch (err) {
+      console.error(`chat ${chatKey}: /new could not reset the backend conversation: ${(err as Error).message}`);
+      this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
+    }
+  }
+
+  private async handOver(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
+  protected observerFor(message: InboxMessage): TurnObserver {
+    return deliveryObserver(this.env, () => (this.deliveries ??= new DeliveryStore(this.ctx.storage.sql)), message);
+  }
+
+  /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see claims.ts. */
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    this.claims ??= new Claims(this.ctx.storage.sql);
+    return this.claims.claim(key, ttlMs, Date.now());
+  }
+
+  private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {
+    if (this.meta.backend !== "live" || !this.meta.chatKey) return "not_live";
+    if (this.meta.generation !== request.generation) return "stale_generation";
+    if (this.inbox.next()) return "busy";
+    const idleMs = idleTimeoutSeconds(this.env) * 1000;
+    if (this.meta.lastActivity > request.lastActivity || now - this.meta.lastActivity < idleMs) return "active";
+    return null;
+  }
+
+  /** Tells the registry where this chat stands; a failed report is logged, never fatal. */
+  private async report(): Promise<SessionSnapshot> {
+    const snapshot = this.buildSnapshot();
+    try {
+      await registryStub(this.env).report(snapshot);
+    } catch (err) {
+      console.error(`chat ${snapshot.chat}: registry report failed: ${(err as Error).message}`);
+    }
+    return snapshot;
+  }
+
+  /**
+   * Reports without holding up the turn loop. Safe because snapshots are versioned: one that
+   * arrives late never overwrites a newer one.
+   */
+  private reportSoon(): void {
+    this.ctx.waitUntil(this.report());
+  }
+
+  private buildSnapshot(): SessionSnapshot {
+    return {
+      chat: this.meta.chatKey!,
+      lastActivity: this.meta.lastActivity,
+      busy: this.inbox.hasRunning(),
+      queued: this.inbox.queuedCount(),
+      backend: this.meta.backend,
+      generation: this.meta.generation,
+      version: this.nextReportVersion(),
+    };
+  }
+
+  /**
+   * Report versions order this chat's snapshots at the registry. Clock-based (µs), so they keep
+   * growing across restarts without a storage write per report.
+   */
+  private nextReportVersion(): number {
+    this.lastReportVersion = Math.max(Date.now() * 1000, this.lastReportVersion + 1);
+    return this.lastReportVersion;
+  }
+
+  private adoptChatKey(chatKey: string): string {
+    const known = this.meta.chatKey;
+    if (known && known !== chatKey) throw new Error(`this object belongs to chat ${known}, not ${chatKey}`);
+    if (!known) this.meta.chatKey = chatKey;
+    return chatKey;
+  }
+
+  private recordOf(chat: string, message: InboxMessage): MessageRecord {
+    const record: MessageRecord = { chat, messageId: message.id, state: message.state };
+    if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
+    if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
+    if (message.error !== null) record.error = message.error;
+    return record;
+  }
+
+  private client(): PiBackendClient {
+    return new PiBackendClient(required(this.env, "PI_BACKEND_URL"), required(this.env, "PI_BACKEND_TOKEN"));
+  }
+}

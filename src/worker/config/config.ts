@@ -1,0 +1,70 @@
+import type { ChatSession } from "../chat/chat-session";
+import type { Registry } from "../registry/registry";
+
+/** Every binding and variable the Worker sees, in one place. */
+export interface Env {
+  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
+  REGISTRY: DurableObjectNamespace<Registry>;
+  /** Base URL of the pi backend server (protocol v1). */
+  PI_BACKEND_URL?: string;
+  /** Bearer token the backend expects (secret). */
+  PI_BACKEND_TOKEN?: string;
+  /** Bearer token for /api/* (secret). */
+  API_TOKEN?: string;
+  /** Seconds without activity before a chat's backend session is released (default 900). */
+  IDLE_TIMEOUT_SECONDS?: string;
+  /** How long one alarm invocation may drive a turn before handing over to the next (default 840 s, under the 15-minute limit). */
+  TURN_HANDOVER_SECONDS?: string;
+  /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
+  TELEGRAM_BOT_TOKEN?: string;
+  /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret). */
+  TELEGRAM_WEBHOOK_SECRET?: string;
+  /** Telegram Bot API base URL (default https://api.telegram.org). */
+  TELEGRAM_API_BASE?: string;
+  /** Slack app signing secret (secret); unset: the Slack webhook answers 404. */
+  SLACK_SIGNING_SECRET?: string;
+  /** Slack bot token, `xoxb-...` (secret). */
+  SLACK_BOT_TOKEN?: string;
+  /** Slack Web API base URL (default https://slack.com/api). */
+  SLACK_API_BASE?: string;
+  /** Who may talk to the agent on chat platforms: `telegram:<userId>`, `slack:<userId>` or `*`, comma-separated. */
+  ALLOWED_USERS?: string;
+}
+
+/** A required setting is missing; the message names it. */
+export class ConfigError extends Error {
+  readonly code = "config_error";
+}
+
+/** Returns the named setting or throws "NAME is required". */
+export function required(
+  env: Env,
+  name: "PI_BACKEND_URL" | "PI_BACKEND_TOKEN" | "API_TOKEN" | "TELEGRAM_BOT_TOKEN" | "TELEGRAM_WEBHOOK_SECRET" | "SLACK_SIGNING_SECRET" | "SLACK_BOT_TOKEN",
+): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} is required (set it in wrangler.toml [vars] or as a secret in .dev.vars)`);
+  return value;
+}
+
+/**
+ * A positive number of seconds from an optional setting. Unset gives the default; a malformed
+ * value is logged, naming the setting, and the default is used, so a typo never stops turns.
+ */
+function seconds(env: Env, name: "IDLE_TIMEOUT_SECONDS" | "TURN_HANDOVER_SECONDS", fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (Number.isFinite(value) && value > 0) return value;
+  console.error(`${name} must be a positive number of seconds, got "${raw}"; using ${fallback}`);
+  return fallback;
+}
+
+/** Seconds without activity before a chat's backend session is released (default 900). */
+export function idleTimeoutSeconds(env: Env): number {
+  return seconds(env, "IDLE_TIMEOUT_SECONDS", 900);
+}
+
+/** Seconds one alarm invocation drives a turn before handing over; the default stays under the 15-minute limit. */
+export function turnHandoverSeconds(env: Env): number {
+  return seconds(env, "TURN_HANDOVER_SECONDS", 14 * 60);
+}

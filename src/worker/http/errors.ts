@@ -1,0 +1,33 @@
+/** HTTP errors with a machine-readable code, rendered by the one `app.onError` as `{"error":{"code","message"}}`. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "../config/config";
+
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+  ) {
+    super(status, { message });
+  }
+}
+
+/** Renders every error as JSON; a user's mistake is never a 500, and internals are never shown. */
+export function renderError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+  if (err instanceof HTTPException) {
+    return c.json({ error: { code: codeFor(err.status), message: err.message || "request failed" } }, err.status as ContentfulStatusCode);
+  }
+  if (err instanceof ConfigError) {
+    console.error(`configuration: ${err.message}`);
+    return c.json({ error: { code: "config_error", message: err.message } }, 500);
+  }
+  console.error("unhandled error:", err);
+  return c.json({ error: { code: "internal", message: "internal error; the request was not processed" } }, 500);
+}
+
+function codeFor(status: number): string {
+  return ({ 400: "bad_request", 401: "unauthorized", 404: "not_found", 413: "payload_too_large" } as Record<number, string>)[status] ?? "error";
+}

@@ -1,0 +1,38 @@
+/** Middleware shared by the authenticated routes. */
+import { createMiddleware } from "hono/factory";
+import { bodyLimit } from "hono/body-limit";
+import { type Env, required } from "../config/config";
+import { secretsEqual } from "./timing-safe";
+import { ApiError } from "./errors";
+
+/** Largest accepted request body. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** `Authorization: Bearer <API_TOKEN>`, compared in constant time. */
+export const requireApiToken = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+  const expected = required(c.env, "API_TOKEN");
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match || !(await secretsEqual(match[1]!.trim(), expected))) {
+    throw new ApiError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <API_TOKEN>)");
+  }
+  await next();
+});
+
+/** Refuses bodies over MAX_BODY_BYTES, whether or not Content-Length says so. */
+export const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError(413, "payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+  },
+});
+
+/** Reads and parses a JSON body, answering 400 on malformed JSON. */
+export async function readJson(req: { text(): Promise<string> }): Promise<unknown> {
+  const text = await req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+  }
+}

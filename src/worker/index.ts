@@ -1,0 +1,30 @@
+/** evie-edge Worker: Hono routes in front of one ChatSession Durable Object per chat and one Registry. */
+import { Hono } from "hono";
+import type { Env } from "./config/config";
+import { renderError } from "./http/errors";
+import { limitBody, requireApiToken } from "./http/middleware";
+import { messages } from "./api/messages";
+import { slackWebhook } from "./api/slack";
+import { status } from "./api/status";
+import { telegramWebhook } from "./api/telegram";
+
+export { ChatSession } from "./chat/chat-session";
+export { Registry } from "./registry/registry";
+
+const api = new Hono<{ Bindings: Env }>()
+  // Checked in this order: 401, then 413, then 400 in the handlers.
+  .use(requireApiToken)
+  .use(limitBody)
+  .route("/", messages)
+  .route("/", status);
+
+const app = new Hono<{ Bindings: Env }>()
+  .get("/healthz", (c) => c.json({ ok: true }))
+  .route("/api", api)
+  .route("/webhooks/telegram", telegramWebhook)
+  .route("/webhooks/slack", slackWebhook);
+
+app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+app.onError(renderError);
+
+export default app satisfies ExportedHandler<Env>;

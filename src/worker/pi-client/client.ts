@@ -1,0 +1,90 @@
+/** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
+import { readJsonLines } from "./ndjson";
+import type { ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+
+/** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
+export class BackendError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+    readonly runningTurnId?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class PiBackendClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** Starts a turn, or finds the one with this turnId (the backend never prompts twice for it). */
+  async submitTurn(sessionId: string, turnId: string, message: string): Promise<SubmitTurnResponse> {
+    const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns`, { turnId, message });
+    return (await res.json()) as SubmitTurnResponse;
+  }
+
+  /** Streams the turn's events with `seq > after`, ending after the terminal event or when the connection drops. */
+  async *events(sessionId: string, turnId: string, after: number, signal?: AbortSignal): AsyncGenerator<TurnEvent> {
+    const res = await this.call("GET", `/v1/sessions/${enc(sessionId)}/turns/${enc(turnId)}/events?after=${after}`, undefined, signal);
+    if (!res.body) throw new BackendError("bad_response", "events response has no body", res.status);
+    for await (const line of readJsonLines(res.body)) yield line as TurnEvent;
+  }
+
+  /** Aborts the session's running turn, if any. */
+  async abort(sessionId: string): Promise<boolean> {
+    const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/abort`);
+    return ((await res.json()) as { aborted: boolean }).aborted;
+  }
+
+  /** Makes the next turn start a fresh conversation. */
+  async reset(sessionId: string): Promise<void> {
+    await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/reset`)).body?.cancel();
+  }
+
+  /** Stops the session's pi process; history is kept and resumed by the next turn. */
+  async releaseSession(sessionId: string): Promise<boolean> {
+    const res = await this.call("DELETE", `/v1/sessions/${enc(sessionId)}`);
+    return ((await res.json()) as { released: boolean }).released;
+  }
+
+  private async call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl.replace(/\/+$/, "") + path, {
+        method,
+        signal,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new BackendError("unreachable", `pi backend unreachable: ${(err as Error).message}`);
+    }
+    if (res.ok) return res;
+    let error: ProtocolErrorBody["error"] | undefined;
+    try {
+      error = ((await res.json()) as ProtocolErrorBody).error;
+    } catch {
+      // not a protocol error body: keep the status alone
+    }
+    const retryAfter = Number(res.headers.get("retry-after"));
+    throw new BackendError(
+      error?.code ?? `http_${res.status}`,
+      error?.message ?? `pi backend answered ${res.status}`,
+      res.status,
+      error?.runningTurnId,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
+  }
+}
+
+function enc(id: string): string {
+  return encodeURIComponent(id);
+}

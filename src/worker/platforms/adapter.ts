@@ -1,0 +1,103 @@
+/**
+ * The one interface every chat platform implements, so that a platform is one file:
+ * verify the raw request, parse it into a chat message (or an explicit "ignore"), and
+ * talk back through an outbound client (send, edit, typing, notice).
+ */
+import type { Env } from "../config/config";
+import { ApiError } from "../http/errors";
+
+export type Platform = "telegram" | "slack";
+
+/** The chat commands every platform understands. */
+export type Command = "new" | "stop" | "status" | "help";
+
+/** Where a platform delivers a reply; stored with the inbox message as JSON. */
+export type ReplyTarget =
+  | { platform: "telegram"; chatId: number; replyTo: number; threadId?: number }
+  | { platform: "slack"; channel: string; user: string; threadTs?: string; replyTo?: string };
+
+/** A message for the agent, or a command, from someone on a platform. */
+export interface ChatMessage {
+  kind: "message";
+  /** The ChatSession's name: `telegram:<chatId>`, `slack:<team>:<channel>[:<thread_ts>]`. */
+  chatKey: string;
+  /** The sender as the allowlist spells it: `telegram:<userId>`, `slack:<userId>`. */
+  userId: string;
+  /** The platform's delivery id (`tg-<update_id>`, `slack-<event_id>`): a redelivery carries the same one. */
+  messageId: string;
+  text: string;
+  command: Command | null;
+  target: ReplyTarget;
+  /** Set when the platform wants the command's reply as the webhook's own response (Slack slash commands). */
+  answer?: (text: string) => unknown;
+}
+
+/** What a verified request turned out to be. */
+export type Inbound =
+  | ChatMessage
+  /** Acknowledged with 200 and dropped, so the platform does not retry it. */
+  | { kind: "ignore"; reason: string }
+  /** Answered directly with this JSON (e.g. Slack's url_verification challenge). */
+  | { kind: "answer"; body: unknown };
+
+/** A platform's webhook side. */
+export interface PlatformAdapter {
+  readonly platform: Platform;
+  /** Whether the secrets for this platform are set; an unconfigured platform's webhook answers 404. */
+  configured(env: Env): boolean;
+  /** Throws ApiError 401 unless the request was signed by the platform; `rawBody` is the body exactly as received. */
+  verify(request: Request, rawBody: Uint8Array, env: Env, now: number): Promise<void>;
+  /** Parses a verified body; throws ApiError 400 on a malformed one. */
+  parse(request: Request, rawBody: Uint8Array, env: Env): Promise<Inbound>;
+  /** The client that sends replies on this platform. */
+  outbound(env: Env): Outbound;
+}
+
+/** Sends to a platform. Markdown in, the platform's own formatting out (plain text when the platform rejects it). */
+export interface Outbound {
+  /** Longest text one message may carry. */
+  readonly maxLength: number;
+  /** Posts a message, quoting the user's message when `quote`; returns the platform's id of the new message. */
+  send(target: ReplyTarget, markdown: string, options?: { quote?: boolean }): Promise<string>;
+  /** Replaces the text of a message sent earlier. */
+  edit(target: ReplyTarget, messageId: string, markdown: string): Promise<void>;
+  /** Shows that the bot is working (a no-op where the platform has no such thing for bots). */
+  typing(target: ReplyTarget): Promise<void>;
+  /** Tells the sender alone (ephemeral where the platform can), e.g. that they are not authorized. */
+  notice(target: ReplyTarget, text: string): Promise<void>;
+}
+
+/** Too many requests: try again after `retryAfterMs`. */
+export class RateLimitError extends Error {
+  readonly code = "rate_limited";
+  constructor(
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A platform refused a call for good (bad token, chat gone, bot blocked); retrying will not help. */
+export class PlatformError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An Inbound the webhook acknowledges and drops, logging `reason`. */
+export function ignore(reason: string): Inbound {
+  return { kind: "ignore", reason };
+}
+
+/** Parses a verified raw body as JSON; ApiError 400 when it is not. */
+export function parseJsonBody(rawBody: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(rawBody));
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The chat commands (`/new`, `/stop`, `/status`, `/help`), run against the chat's ChatSession.
+ * None of them waits for the turn lock: `/stop` aborts the running turn at once.
+ */
+import type { Env } from "../config/config";
+import type { ChatMessage, Command, Platform } from "./adapter";
+import type { SessionSnapshot } from "../registry/registry";
+
+/** Runs a command and returns the reply for the chat. */
+export async function runCommand(env: Env, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
+  const session = env.CHAT_SESSION.getByName(message.chatKey);
+  switch (message.command) {
+    case "stop": {
+      const { aborted, queued } = await session.abortTurn();
+      return `${aborted ? "Stopped the running turn." : "Nothing was running."}${queuedNote(queued)}`;
+    }
+    case "new": {
+      const { aborted, queued } = await session.startNewConversation({ chatKey: message.chatKey, messageId: message.messageId });
+      const first = aborted ? "Stopped the running turn; the" : "The";
+      return `${first} next message starts a fresh conversation.${queuedNote(queued, " go to the old conversation first")}`;
+    }
+    case "status":
+      return describeStatus(await session.snapshot(), now);
+    case "help":
+      return helpText(message.target.platform);
+  }
+}
+
+function queuedNote(queued: number, suffix?: string): string {
+  if (queued === 0) return "";
+  const one = queued === 1;
+  return ` ${queued} queued message${one ? "" : "s"}${suffix ?? (one ? " stays queued" : " stay queued")}.`;
+}
+
+/** `/status` for one chat: busy or idle, queue, idle time, backend. */
+function describeStatus(snapshot: SessionSnapshot | null, now: number): string {
+  if (!snapshot) return "Status: idle (no messages yet in this chat).\nQueued messages: 0.\nBackend session: released.";
+  const idle = snapshot.busy ? "working on a reply" : `idle for ${duration(now - snapshot.lastActivity)}`;
+  return [
+    `Status: ${snapshot.busy ? "busy" : "idle"} (${idle}).`,
+    `Queued messages: ${snapshot.queued}.`,
+    `Backend session: ${snapshot.backend}.`,
+  ].join("\n");
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** `/help`; Slack's client swallows a leading slash, so there the commands are plain words. */
+export function helpText(platform: Platform): string {
+  const p = platform === "slack" ? "" : "/";
+  return [
+    "Send a message and the agent answers here.",
+    `${p}new: start a fresh conversation (stops a running turn first)`,
+    `${p}stop: stop the running turn; queued messages stay queued`,
+    `${p}status: is the agent busy, how many messages wait, is its session live`,
+    `${p}help: this text`,
+  ].join("\n");
+}

@@ -1,0 +1,23 @@
+/** Picks how a message's reply is delivered: streamed to its platform when it has a reply target. */
+import type { InboxMessage } from "../../chat/inbox";
+import { silentObserver, type TurnObserver } from "../../chat/turn-observer";
+import type { Env } from "../../config/config";
+import type { ReplyTarget } from "../adapter";
+import type { DeliveryStore } from "./store";
+import { adapters } from "../index";
+import { ReplyStream } from "./reply-stream";
+
+/** The observer that delivers `message`'s reply, or the silent one for messages nobody pushes to (HTTP). */
+export function deliveryObserver(env: Env, store: () => DeliveryStore, message: InboxMessage): TurnObserver {
+  if (!message.target) return silentObserver;
+  try {
+    const target = JSON.parse(message.target) as ReplyTarget;
+    const adapter = adapters[target.platform];
+    if (!adapter) throw new Error(`unknown platform ${target.platform}`);
+    return new ReplyStream({ outbound: adapter.outbound(env), target, store: store(), messageId: message.id });
+  } catch (err) {
+    // The turn still runs and its reply is stored; only the push is lost, and the log says why.
+    console.error(`message ${message.id}: cannot deliver its reply: ${(err as Error).message}`);
+    return silentObserver;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Streams one turn's reply into a chat: the typing action while it runs, one message edited
+ * with the latest text on a timer (never a platform call per delta), and the final text,
+ * split into several messages when long. Every platform call is followed at once by a write
+ * of the delivery state, so `finished` run again after a crash or re-attach sends nothing twice.
+ */
+import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
+import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
+import type { DeliveryState, DeliveryStore } from "./store";
+import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
+import { previewOf, splitText } from "./split";
+
+export interface ReplyStreamOptions {
+  outbound: Outbound;
+  target: ReplyTarget;
+  store: DeliveryStore;
+  /** The inbox message this reply answers. */
+  messageId: string;
+  now?: () => number;
+}
+
+/** Attempts per part of the final reply before giving up on it. */
+const MAX_FINAL_ATTEMPTS = 6;
+/** A rate limit asking for a longer wait than this gives the final reply up rather than stall the chat. */
+const MAX_RETRY_WAIT_MS = 5 * 60_000;
+/**
+ * One alarm invocation lasts at most 15 minutes; a turn that goes on is carried by a new invocation
+ * with a new stream. Timers of a stream never told `finished` (a handover, a failure of ours) stop here.
+ */
+const MAX_STREAM_LIFETIME_MS = 15 * 60_000;
+
+/** The live stream per chat message in this isolate: a stream resumed by a later invocation retires the one before it. */
+const liveStreams = new Map<string, ReplyStream>();
+
+export class ReplyStream implements TurnObserver {
+  private state: DeliveryState;
+  private readonly now: () => number;
+  private readonly key: string;
+  private latest: string | null = null;
+  private startedAt = 0;
+  /** When the last send or edit returned. */
+  private lastCallAt = 0;
+  /** A 429 asked us to wait until then. */
+  private blockedUntil = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushing: Promise<void> | null = null;
+  private typingCall: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly options: ReplyStreamOptions) {
+    this.now = options.now ?? Date.now;
+    this.state = options.store.load(options.messageId);
+    this.key = `${JSON.stringify(options.target)}|${options.messageId}`;
+  }
+
+  async started(): Promise<void> {
+    this.startedAt = this.now();
+    const before = liveStreams.get(this.key);
+    liveStreams.set(this.key, this);
+    if (before) {
+      // A handover: once the stream before us is retired and its last call has returned, read what it saved.
+      before.retire();
+      await before.flushing;
+      this.state = this.options.store.load(this.options.messageId);
+    }
+    // Delivered in full before a crash: this run only lets the inbox catch up.
+    if (this.state.final) this.closed = true;
+    else this.refreshTyping();
+  }
+
+  progress(textSoFar: string): void {
+    if (this.closed) return;
+    this.latest = textSoFar;
+    this.scheduleFlush();
+  }
+
+  async finished(outcome: TurnOutcome): Promise<void> {
+    this.retire();
+    await this.flushing;
+    await this.typingCall;
+    if (this.state.final) return;
+    // A re-run after a crash mid-delivery continues the text it started with, whatever outcome it is told now.
+    if (this.state.finalText === null) {
+      this.state.finalText = finalText(outcome, this.latest ?? "");
+      this.save();
+    }
+    try {
+      await this.deliver(splitText(this.state.finalText, this.options.outbound.maxLength));
+    } catch (err) {
+      console.error(`reply to ${this.options.messageId} not delivered: ${(err as Error).message}`);
+    }
+    // Settled either way: a later run of finished() must not send this reply again.
+    this.state.final = true;
+    this.save();
+  }
+
+  /** Stops streaming and typing (the turn ended, or another invocation took it over). */
+  retire(): void {
+    this.closed = true;
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.typingTimer);
+    this.flushTimer = undefined;
+    if (liveStreams.get(this.key) === this) liveStreams.delete(this.key);
+  }
+
+  /** The final reply: its first part goes into the streamed message (or a new one), the rest follow. */
+  private async deliver(parts: string[]): Promise<void> {
+    const { outbound, target } = this.options;
+    for (let i = this.state.partsSent; i < parts.length; i++) {
+      const part = parts[i]!;
+      const streamId = this.state.streamId;
+      if (i === 0 && streamId) {
+        if (this.state.shown !== part) await this.paced(() => outbound.edit(target, streamId, part));
+        this.state.shown = part;
+      } else {
+        const id = await this.paced(() => outbound.send(target, part, { quote: i === 0 }));
+        if (i === 0) {
+          this.state.streamId = id;
+          this.state.shown = part;
+        }
+      }
+      this.state.partsSent = i + 1;
+      this.save();
+    }
+  }
+
+  /** One call of the final delivery: spaced from the previous one, retried after a 429 or a network error. */
+  private async paced<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const wait = Math.max(this.lastCallAt + MIN_EDIT_GAP_MS, this.blockedUntil) - this.now();
+      if (wait > 0) await sleep(wait);
+      try {
+        return await call();
+      } catch (err) {
+        if (err instanceof PlatformError || attempt >= MAX_FINAL_ATTEMPTS) throw err;
+        const retryAfter = err instanceof RateLimitError ? err.retryAfterMs : 500 * 2 ** attempt;
+        if (retryAfter > MAX_RETRY_WAIT_MS) throw err;
+        this.blockedUntil = this.now() + retryAfter;
+      } finally {
+        this.lastCallAt = this.now();
+      }
+    }
+  }
+
+  /** Arms the flush timer for the latest text, no sooner than the edit interval (or a 429) allows. */
+  private scheduleFlush(): void {
+    if (this.closed || this.flushTimer !== undefined || this.flushing || this.latest === null) return;
+    if (previewOf(this.latest, this.options.outbound.maxLength) === this.state.shown) return;
+    // The first send waits an interval too, so a quick reply goes out once, complete.
+    const since = this.lastCallAt || this.startedAt;
+    const at = Math.max(since + editIntervalMs(this.now() - this.startedAt), this.blockedUntil);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = null;
+        this.scheduleFlush();
+      });
+    }, Math.max(0, at - this.now()));
+  }
+
+  /** Shows the latest text: the first flush sends the message (quoting the user's), later ones edit it. */
+  private async flush(): Promise<void> {
+    const { outbound, target } = this.options;
+    const text = previewOf(this.latest ?? "", outbound.maxLength);
+    if (this.closed || text === this.state.shown) return;
+    try {
+      if (this.state.streamId) await outbound.edit(target, this.state.streamId, text);
+      else this.state.streamId = await outbound.send(target, text, { quote: true });
+      this.state.shown = text;
+      this.save();
+    } catch (err) {
+      if (err instanceof RateLimitError) this.blockedUntil = this.now() + err.retryAfterMs;
+      console.warn(`streaming reply to ${this.options.messageId}: ${(err as Error).message}`);
+    } finally {
+      this.lastCallAt = this.now();
+    }
+  }
+
+  private refreshTyping(): void {
+    if (this.closed) return;
+    if (this.now() - this.startedAt > MAX_STREAM_LIFETIME_MS) return this.retire();
+    this.typingCall = this.options.outbound.typing(this.options.target).catch((err) => {
+      console.warn(`typing in reply to ${this.options.messageId}: ${(err as Error).message}`);
+    });
+    this.typingTimer = setTimeout(() => this.refreshTyping(), typingIntervalMs(this.now() - this.startedAt));
+  }
+
+  private save(): void {
+    this.options.store.save(this.options.messageId, this.state, this.now());
+  }
+}
+
+/** The text a finished turn leaves in the chat. */
+export function finalText(outcome: TurnOutcome, partial: string): string {
+  if (outcome.ok) return outcome.text.trim() ? outcome.text : "(The agent finished without a text reply.)";
+  const before = partial.trim() ? `${partial}\n\n` : "";
+  if (outcome.error.startsWith("aborted")) return `${before}⏹ Stopped.`;
+  return `${before}⚠️ The agent could not finish this reply: ${outcome.error}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

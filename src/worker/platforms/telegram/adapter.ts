@@ -1,0 +1,106 @@
+/**
+ * Telegram adapter: the webhook's secret-token check, Update → chat message, and the
+ * outbound client. In private chats every text or caption is for the agent; in groups only
+ * commands, mentions of the bot and replies to it are.
+ */
+import type { Message, MessageEntity, Update } from "@grammyjs/types";
+import type { Env } from "../../config/config";
+import { ApiError } from "../../http/errors";
+import { secretsEqual } from "../../http/timing-safe";
+import { type ChatMessage, ignore, type PlatformAdapter, parseJsonBody } from "../adapter";
+import { parseCommand } from "../command-names";
+import { botIdOf, TelegramOutbound, telegramApi } from "./outbound";
+
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+/** Bot usernames by token, looked up once per isolate with getMe when a group message needs it. */
+const usernames = new Map<string, Promise<string>>();
+
+export const telegram: PlatformAdapter = {
+  platform: "telegram",
+
+  configured: (env) => Boolean(env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_WEBHOOK_SECRET),
+
+  async verify(request, _rawBody, env) {
+    const given = request.headers.get(SECRET_HEADER);
+    if (given === null || !(await secretsEqual(given, env.TELEGRAM_WEBHOOK_SECRET ?? ""))) {
+      throw new ApiError(401, "unauthorized", `missing or wrong ${SECRET_HEADER} header`);
+    }
+  },
+
+  async parse(_request, rawBody, env) {
+    const update = parseJsonBody(rawBody) as Update;
+    if (typeof update?.update_id !== "number") throw new ApiError(400, "invalid_update", "update_id: must be a number");
+    const message = update.message;
+    if (!message) return ignore(`update ${update.update_id} carries no new message (${Object.keys(update).join(",")})`);
+    if (!message.from || message.from.is_bot) return ignore(`update ${update.update_id}: not from a person`);
+    const text = message.text ?? message.caption;
+    if (!text) return ignore(`update ${update.update_id}: no text or caption`);
+    const entities = message.entities ?? message.caption_entities ?? [];
+    const chat: Omit<ChatMessage, "text" | "command"> = {
+      kind: "message",
+      chatKey: `telegram:${message.chat.id}`,
+      userId: `telegram:${message.from.id}`,
+      messageId: `tg-${update.update_id}`,
+      target: {
+        platform: "telegram",
+        chatId: message.chat.id,
+        replyTo: message.message_id,
+        ...(message.is_topic_message && message.message_thread_id ? { threadId: message.message_thread_id } : {}),
+      },
+    };
+    const isPrivate = message.chat.type === "private";
+    const commandEntity = entities.find((e) => e.type === "bot_command" && e.offset === 0);
+    if (commandEntity) {
+      const [name, addressee] = text.slice(1, commandEntity.length).split("@") as [string, string | undefined];
+      const forUs = addressee === undefined || isPrivate || addressee.toLowerCase() === (await botUsername(env)).toLowerCase();
+      if (!forUs) return ignore(`update ${update.update_id}: command for @${addressee}`);
+      const command = parseCommand(name);
+      if (command) return { ...chat, text, command };
+      // An unknown command goes to the agent as text, unless it may be meant for another bot in the group.
+      if (!isPrivate && addressee === undefined) return ignore(`update ${update.update_id}: unknown command /${name}`);
+      return { ...chat, text, command: null };
+    }
+    if (isPrivate) return { ...chat, text, command: null };
+    const mention = await mentionOfBot(text, entities, env);
+    if (mention) return { ...chat, text: stripMention(text, mention), command: null };
+    if (isReplyToBot(message, env)) return { ...chat, text, command: null };
+    return ignore(`update ${update.update_id}: group message not addressed to the bot`);
+  },
+
+  outbound: (env) => new TelegramOutbound(telegramApi(env)),
+};
+
+/** The entity that mentions this bot (by @username, or by id for users without one), if any. */
+async function mentionOfBot(text: string, entities: MessageEntity[], env: Env): Promise<MessageEntity | null> {
+  const botId = botIdOf(env.TELEGRAM_BOT_TOKEN ?? "");
+  const byId = entities.find((e) => e.type === "text_mention" && e.user.id === botId);
+  if (byId) return byId;
+  const mentions = entities.filter((e) => e.type === "mention");
+  if (mentions.length === 0) return null;
+  const username = `@${(await botUsername(env)).toLowerCase()}`;
+  return mentions.find((e) => text.slice(e.offset, e.offset + e.length).toLowerCase() === username) ?? null;
+}
+
+function stripMention(text: string, entity: MessageEntity): string {
+  const stripped = `${text.slice(0, entity.offset)}${text.slice(entity.offset + entity.length)}`.replace(/^[\s,:]+/, "").trim();
+  return stripped || text;
+}
+
+function isReplyToBot(message: Message, env: Env): boolean {
+  return message.reply_to_message?.from?.id === botIdOf(env.TELEGRAM_BOT_TOKEN ?? "");
+}
+
+function botUsername(env: Env): Promise<string> {
+  const token = env.TELEGRAM_BOT_TOKEN ?? "";
+  let found = usernames.get(token);
+  if (!found) {
+    found = telegramApi(env)
+      .getMe()
+      .then((me) => me.username);
+    // A failed lookup is not cached, so the next group message tries again.
+    found.catch(() => usernames.delete(token));
+    usernames.set(token, found);
+  }
+  return found;
+}

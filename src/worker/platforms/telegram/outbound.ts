@@ -1,0 +1,121 @@
+/**
+ * Outbound Telegram calls through grammY's `Api` (its web build runs on workerd), with pi's
+ * Markdown rendered as Telegram HTML. If Telegram rejects the formatting the same text is sent
+ * plain, so a reply is never lost to formatting.
+ */
+import { Api, GrammyError } from "grammy/web";
+import { type Env, required } from "../../config/config";
+import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
+import { type MarkdownStyle, renderMarkdown } from "../markdown";
+
+/** Telegram's limit for one message's text (after entity parsing). */
+const TELEGRAM_MAX_LENGTH = 4096;
+
+const DEFAULT_API_BASE = "https://api.telegram.org";
+
+const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** Telegram's HTML parse mode: https://core.telegram.org/bots/api#html-style */
+export const telegramHtml: MarkdownStyle = {
+  escape: escapeHtml,
+  code: (t) => `<code>${t}</code>`,
+  pre: (t, lang) => (lang ? `<pre><code class="language-${escapeHtml(lang)}">${t}</code></pre>` : `<pre>${t}</pre>`),
+  bold: (t) => `<b>${t}</b>`,
+  italic: (t) => `<i>${t}</i>`,
+  strike: (t) => `<s>${t}</s>`,
+  link: (label, url) => `<a href="${escapeHtml(url).replace(/"/g, "&quot;")}">${label}</a>`,
+  heading: (t) => `<b>${t}</b>`,
+  quote: (lines) => `<blockquote>${lines.join("\n")}</blockquote>`,
+  bullet: "• ",
+};
+
+/** The grammY client for this deployment's bot. */
+export function telegramApi(env: Env): Api {
+  const apiRoot = (env.TELEGRAM_API_BASE || DEFAULT_API_BASE).replace(/\/+$/, "");
+  return new Api(required(env, "TELEGRAM_BOT_TOKEN"), { apiRoot, timeoutSeconds: 30 });
+}
+
+/** The bot's numeric id: the part of the token before the colon. */
+export function botIdOf(token: string): number {
+  return Number(token.split(":", 1)[0]);
+}
+
+/** Sends, edits and shows typing in Telegram chats. */
+export class TelegramOutbound implements Outbound {
+  readonly maxLength = TELEGRAM_MAX_LENGTH;
+  constructor(private readonly api: Api) {}
+
+  async send(target: ReplyTarget, markdown: string, options: { quote?: boolean } = {}): Promise<string> {
+    const t = telegram(target);
+    const other = {
+      message_thread_id: t.threadId,
+      reply_parameters: options.quote ? { message_id: t.replyTo, allow_sending_without_reply: true } : undefined,
+      link_preview_options: { is_disabled: true },
+    };
+    const sent = await this.withFallback("sendMessage", (formatted) =>
+      formatted
+        ? this.api.sendMessage(t.chatId, renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
+        : this.api.sendMessage(t.chatId, markdown, other),
+    );
+    return String(sent.message_id);
+  }
+
+  async edit(target: ReplyTarget, messageId: string, markdown: string): Promise<void> {
+    const t = telegram(target);
+    const other = { link_preview_options: { is_disabled: true } };
+    try {
+      await this.withFallback("editMessageText", (formatted) =>
+        formatted
+          ? this.api.editMessageText(t.chatId, Number(messageId), renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
+          : this.api.editMessageText(t.chatId, Number(messageId), markdown, other),
+      );
+    } catch (err) {
+      // The message already shows this text (e.g. an edit repeated after a restart): nothing to do.
+      if (err instanceof PlatformError && /message is not modified/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  async typing(target: ReplyTarget): Promise<void> {
+    const t = telegram(target);
+    await this.call("sendChatAction", () => this.api.sendChatAction(t.chatId, "typing", { message_thread_id: t.threadId }));
+  }
+
+  async notice(target: ReplyTarget, text: string): Promise<void> {
+    const t = telegram(target);
+    await this.call("sendMessage", () =>
+      this.api.sendMessage(t.chatId, text, { message_thread_id: t.threadId, reply_parameters: { message_id: t.replyTo, allow_sending_without_reply: true } }),
+    );
+  }
+
+  /** Tries the formatted call; if Telegram cannot parse the entities, makes the plain one. */
+  private async withFallback<T>(method: string, attempt: (formatted: boolean) => Promise<T>): Promise<T> {
+    try {
+      return await this.call(method, () => attempt(true));
+    } catch (err) {
+      if (!(err instanceof PlatformError && /can't parse entities/i.test(err.message))) throw err;
+      console.warn(`telegram ${method}: formatting rejected (${err.message}); sending plain text`);
+      return this.call(method, () => attempt(false));
+    }
+  }
+
+  /** Maps grammY's errors onto ours: 429 → RateLimitError, other 4xx → PlatformError; network errors pass through. */
+  private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof GrammyError)) throw err;
+      if (err.error_code === 429) {
+        const seconds = err.parameters.retry_after ?? 1;
+        throw new RateLimitError(seconds * 1000, `telegram ${method}: too many requests, retry after ${seconds} s`);
+      }
+      if (err.error_code >= 500) throw err;
+      throw new PlatformError(`telegram_${err.error_code}`, `telegram ${method}: ${err.description}`);
+    }
+  }
+}
+
+function telegram(target: ReplyTarget): Extract<ReplyTarget, { platform: "telegram" }> {
+  if (target.platform !== "telegram") throw new Error(`not a Telegram target: ${target.platform}`);
+  return target;
+}

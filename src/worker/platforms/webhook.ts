@@ -1,0 +1,74 @@
+/**
+ * The webhook pipeline every platform shares: 404 unless configured, read the raw body once,
+ * verify it, parse it, then store the message in its ChatSession and acknowledge. The turn
+ * never runs here (the ChatSession's alarm runs it), so the ack is fast; command replies and
+ * notices are sent after the response, through `waitUntil`.
+ */
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { COMMAND_CLAIM_MS } from "./claims";
+import { runCommand } from "./commands";
+import type { Env } from "../config/config";
+import { ApiError } from "../http/errors";
+import { limitBody } from "../http/middleware";
+import type { ChatMessage, PlatformAdapter } from "./adapter";
+import { isAllowed, notAuthorizedText } from "./allowlist";
+
+const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** A Hono app answering `POST /` for one platform's webhook. */
+export function webhookRoute(adapter: PlatformAdapter) {
+  const requireConfigured = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+    // Never an open endpoint: without its secrets the platform does not exist here.
+    if (!adapter.configured(c.env)) throw new ApiError(404, "not_found", `${adapter.platform} is not configured on this deployment`);
+    await next();
+  });
+
+  return new Hono<{ Bindings: Env }>().post("/", requireConfigured, limitBody, async (c) => {
+    // Read once, verify these exact bytes, then parse them: never verify a re-serialized body.
+    const rawBody = new Uint8Array(await c.req.arrayBuffer());
+    await adapter.verify(c.req.raw, rawBody, c.env, Date.now());
+    const inbound = await adapter.parse(c.req.raw, rawBody, c.env);
+    if (inbound.kind === "answer") return c.json(inbound.body);
+    if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "")) {
+      console.log(`${adapter.platform}: ignored: ${inbound.kind === "ignore" ? inbound.reason : `${inbound.messageId} has no text`}`);
+      return c.json({ ok: true });
+    }
+    const answer = await accept(c.env, adapter, inbound, (task) => c.executionCtx.waitUntil(task));
+    return c.json(answer ?? { ok: true });
+  });
+}
+
+/**
+ * Stores a message, or runs a command once, or tells a stranger (once an hour) that they may not.
+ * Returns the response body when the platform wants the reply inline (`message.answer`).
+ */
+async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<unknown> {
+  const session = env.CHAT_SESSION.getByName(message.chatKey);
+  const later = (what: string, task: () => Promise<unknown>) =>
+    defer(task().catch((err) => console.error(`${adapter.platform} ${message.chatKey}: ${what} failed: ${(err as Error).message}`)));
+
+  if (!isAllowed(env, message.userId)) {
+    console.warn(`${adapter.platform}: ${message.userId} is not in ALLOWED_USERS (chat ${message.chatKey}); no turn started`);
+    // Asked interactively (a slash command): the answer goes only to them, so it needs no rate limit.
+    if (message.answer) return message.answer(notAuthorizedText(message.userId));
+    // Claimed per user, not per chat: in Slack every mention in a channel opens a new chat (its thread).
+    const notices = env.CHAT_SESSION.getByName(`notices:${message.userId}`);
+    if (await notices.claim("not-authorized", NOTICE_INTERVAL_MS)) {
+      later("not-authorized notice", () => adapter.outbound(env).notice(message.target, notAuthorizedText(message.userId)));
+    }
+    return;
+  }
+  if (message.command) {
+    // A redelivered command must not run (or answer) twice.
+    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.("That command was already handled.");
+    const command = { ...message, command: message.command };
+    if (message.answer) return message.answer(await runCommand(env, command));
+    later(`/${message.command}`, async () => {
+      const reply = await runCommand(env, command);
+      await adapter.outbound(env).send(message.target, reply, { quote: true });
+    });
+    return;
+  }
+  await session.enqueue({ chatKey: message.chatKey, messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
+}
