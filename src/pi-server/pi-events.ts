@@ -1,6 +1,6 @@
 /** Maps pi's RPC agent events onto protocol turn events. */
 import { RETRYABLE, type TurnErrorCode, type TurnEventBody } from "../shared/protocol";
-import type { PiRecord } from "./pi-process";
+import type { PiRecord } from "./pi-records";
 
 interface AssistantMessage {
   role: "assistant";

@@ -1,13 +1,7 @@
 /** One `pi --mode rpc` child process: commands in on stdin, responses and events out on stdout. */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { JsonlSplitter } from "./jsonl";
-import { parsePiLine } from "./pi-records";
-
-/** A record pi writes on stdout: a command response or an agent event. */
-export interface PiRecord {
-  type: string;
-  [key: string]: unknown;
-}
+import { type PiRecord, parsePiLine } from "./pi-records";
 
 /** pi's answer to a command. */
 export interface PiResponse extends PiRecord {

@@ -4,7 +4,12 @@
  * parsing them all is quadratic: 2,000 deltas are ~30 MB of JSON. Only the delta is needed, so
  * those lines take a fast path that reads just `assistantMessageEvent.type` and `.delta`.
  */
-import type { PiRecord } from "./pi-process";
+
+/** A record pi writes on stdout: a command response or an agent event. */
+export interface PiRecord {
+  type: string;
+  [key: string]: unknown;
+}
 
 const UPDATE_PREFIX = '{"type":"message_update"';
 const EVENT_KEY = '"assistantMessageEvent":{"type":"';

@@ -1,15 +1,23 @@
-/** evie-edge Worker: Hono routes in front of one ChatSession Durable Object per chat and one Registry. */
+/**
+ * evie-edge Worker: Hono routes in front of one ChatSession Durable Object per chat and one
+ * Registry. The composition root: the only module that sees every layer.
+ */
 import { Hono } from "hono";
-import type { Env } from "./config/config";
-import { renderError } from "./http/errors";
-import { limitBody, requireApiToken } from "./http/middleware";
 import { messages } from "./api/messages";
 import { slackWebhook } from "./api/slack";
 import { status } from "./api/status";
 import { telegramWebhook } from "./api/telegram";
+import type { ChatSession } from "./chat-session";
+import type { ChatSessions, Env as Settings, Registries } from "./config/env";
+import { renderError } from "./http/errors";
+import { limitBody, requireApiToken } from "./http/middleware";
+import type { Registry } from "./registry/registry";
 
-export { ChatSession } from "./chat/chat-session";
+export { ChatSession } from "./chat-session";
 export { Registry } from "./registry/registry";
+
+/** The Worker's whole env: its settings and both Durable Object namespaces, with the real classes. */
+export type Env = Settings & ChatSessions<ChatSession> & Registries<Registry>;
 
 const api = new Hono<{ Bindings: Env }>()
   // Checked in this order: 401, then 413, then 400 in the handlers.

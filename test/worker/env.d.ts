@@ -1,4 +1,4 @@
-import type { Env as EvieEnv } from "../../src/worker/config/config";
+import type { Env as EvieEnv } from "../../src/worker/index";
 
 declare global {
   namespace Cloudflare {

@@ -1,7 +1,8 @@
 /** The plain HTTP interface: send a message to a chat, read it back with its reply. */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../config/config";
+import type { ChatSessionCore } from "../chat/chat-session";
+import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readJson } from "../http/middleware";
 
@@ -18,7 +19,7 @@ function chatKeyOf(chatId: string): string {
   return `http:${chatId}`;
 }
 
-export const messages = new Hono<{ Bindings: Env }>()
+export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .post("/chats/:chatId/messages", async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
     const parsed = SendMessage.safeParse(await readJson(c.req));

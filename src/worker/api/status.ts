@@ -1,10 +1,11 @@
 /** Status API: reads only the registry, so it answers while any number of turns run. */
 import { Hono } from "hono";
-import type { Env } from "../config/config";
+import type { Env, Registries } from "../config/env";
 import { ApiError } from "../http/errors";
+import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 
-export const status = new Hono<{ Bindings: Env }>()
+export const status = new Hono<{ Bindings: Env & Registries<Registry> }>()
   .get("/status", async (c) => c.json(await registryStub(c.env).listStatus()))
   .get("/status/:chat", async (c) => {
     const chat = c.req.param("chat");

@@ -5,17 +5,16 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { ConfigError, type Env, idleTimeoutSeconds, required, turnHandoverSeconds } from "../config/config";
+import { ConfigError, idleTimeoutSeconds, required, turnHandoverSeconds } from "../config/config";
+import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
-import { deliveryObserver } from "../platforms/delivery/observer";
-import { DeliveryStore } from "../platforms/delivery/store";
-import type { SessionSnapshot } from "../registry/registry";
+import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
+import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { ChatMeta } from "./chat-meta";
-import { Claims } from "../platforms/claims";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { runTurn, type TurnResult } from "./turn-runner";
-import type { TurnObserver } from "./turn-observer";
+import { silentObserver, type TurnObserver } from "./turn-observer";
 
 /** What a caller sees of a stored message. */
 export interface MessageRecord {
@@ -33,37 +32,28 @@ export interface EnqueueInput {
   /** Client or platform message id; generated when absent. Re-sending it never starts a second turn. */
   messageId?: string;
   text: string;
-  /** Platform reply target (JSON), for chat platforms that get the reply pushed. */
+  /** Where the reply is pushed (JSON, opaque to the core: the observer reads it); absent for HTTP clients, who poll. */
   target?: string;
-}
-
-export interface ReleaseRequest {
-  /** The generation the registry saw; a release for an older generation is stale and ignored. */
-  generation: number;
-  /** The last activity the registry saw; newer activity means the chat is no longer idle. */
-  lastActivity: number;
-}
-
-export interface ReleaseResult {
-  released: boolean;
-  reason: "released" | "busy" | "stale_generation" | "active" | "not_live";
-  snapshot: SessionSnapshot | null;
 }
 
 /** When something unexpected breaks the drain loop, try again after this long. */
 const DRAIN_RETRY_MS = 5_000;
 
-export class ChatSession extends DurableObject<Env> {
+/** The bindings the core uses: the registry it reports to, and the settings. */
+export type ChatEnv = Env & Registries<Registry>;
+
+/**
+ * The chat core. It knows no chat platform: a subclass (the Worker entry's `ChatSession`) says
+ * where a reply goes by overriding `observerFor`.
+ */
+export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly inbox: Inbox;
   private readonly meta: ChatMeta;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
-  /** Made on first use: only chats with a platform or commands need their tables. */
-  private claims?: Claims;
-  private deliveries?: DeliveryStore;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
@@ -231,15 +221,9 @@ export class ChatSession extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
-  protected observerFor(message: InboxMessage): TurnObserver {
-    return deliveryObserver(this.env, () => (this.deliveries ??= new DeliveryStore(this.ctx.storage.sql)), message);
-  }
-
-  /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see claims.ts. */
-  async claim(key: string, ttlMs: number): Promise<boolean> {
-    this.claims ??= new Claims(this.ctx.storage.sql);
-    return this.claims.claim(key, ttlMs, Date.now());
+  /** Where this message's reply is delivered. The core delivers nowhere (HTTP clients poll); a subclass plugs platforms in. */
+  protected observerFor(_message: InboxMessage): TurnObserver {
+    return silentObserver;
   }
 
   private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {

@@ -1,35 +1,5 @@
-import type { ChatSession } from "../chat/chat-session";
-import type { Registry } from "../registry/registry";
-
-/** Every binding and variable the Worker sees, in one place. */
-export interface Env {
-  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
-  REGISTRY: DurableObjectNamespace<Registry>;
-  /** Base URL of the pi backend server (protocol v1). */
-  PI_BACKEND_URL?: string;
-  /** Bearer token the backend expects (secret). */
-  PI_BACKEND_TOKEN?: string;
-  /** Bearer token for /api/* (secret). */
-  API_TOKEN?: string;
-  /** Seconds without activity before a chat's backend session is released (default 900). */
-  IDLE_TIMEOUT_SECONDS?: string;
-  /** How long one alarm invocation may drive a turn before handing over to the next (default 840 s, under the 15-minute limit). */
-  TURN_HANDOVER_SECONDS?: string;
-  /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
-  TELEGRAM_BOT_TOKEN?: string;
-  /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret). */
-  TELEGRAM_WEBHOOK_SECRET?: string;
-  /** Telegram Bot API base URL (default https://api.telegram.org). */
-  TELEGRAM_API_BASE?: string;
-  /** Slack app signing secret (secret); unset: the Slack webhook answers 404. */
-  SLACK_SIGNING_SECRET?: string;
-  /** Slack bot token, `xoxb-...` (secret). */
-  SLACK_BOT_TOKEN?: string;
-  /** Slack Web API base URL (default https://slack.com/api). */
-  SLACK_API_BASE?: string;
-  /** Who may talk to the agent on chat platforms: `telegram:<userId>`, `slack:<userId>` or `*`, comma-separated. */
-  ALLOWED_USERS?: string;
-}
+/** Config parsing: required settings and the numeric ones, read from the bindings. */
+import type { Env } from "./env";
 
 /** A required setting is missing; the message names it. */
 export class ConfigError extends Error {

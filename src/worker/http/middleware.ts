@@ -1,7 +1,8 @@
 /** Middleware shared by the authenticated routes. */
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
-import { type Env, required } from "../config/config";
+import { required } from "../config/config";
+import type { Env } from "../config/env";
 import { secretsEqual } from "./timing-safe";
 import { ApiError } from "./errors";
 

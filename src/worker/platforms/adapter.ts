@@ -3,10 +3,19 @@
  * verify the raw request, parse it into a chat message (or an explicit "ignore"), and
  * talk back through an outbound client (send, edit, typing, notice).
  */
-import type { Env } from "../config/config";
+import type { ChatSessionCore } from "../chat/chat-session";
+import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 
 export type Platform = "telegram" | "slack";
+
+/** What the platforms call on a chat's Durable Object: the core, plus the one-time claims the Worker entry adds. */
+export interface PlatformChatSession extends ChatSessionCore {
+  claim(key: string, ttlMs: number): Promise<boolean>;
+}
+
+/** The bindings the webhook pipeline and the commands use. */
+export type PlatformEnv = Env & ChatSessions<PlatformChatSession>;
 
 /** The chat commands every platform understands. */
 export type Command = "new" | "stop" | "status" | "help";

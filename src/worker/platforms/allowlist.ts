@@ -1,5 +1,5 @@
 /** ALLOWED_USERS: who may talk to the agent from a chat platform. */
-import type { Env } from "../config/config";
+import type { Env } from "../config/env";
 
 /**
  * Whether `userId` (`telegram:123`, `slack:U0123`) is allowed. Unset or empty allows nobody:

@@ -2,12 +2,11 @@
  * The chat commands (`/new`, `/stop`, `/status`, `/help`), run against the chat's ChatSession.
  * None of them waits for the turn lock: `/stop` aborts the running turn at once.
  */
-import type { Env } from "../config/config";
-import type { ChatMessage, Command, Platform } from "./adapter";
-import type { SessionSnapshot } from "../registry/registry";
+import type { SessionSnapshot } from "../registry/types";
+import type { ChatMessage, Command, Platform, PlatformEnv } from "./adapter";
 
 /** Runs a command and returns the reply for the chat. */
-export async function runCommand(env: Env, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
+export async function runCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   switch (message.command) {
     case "stop": {

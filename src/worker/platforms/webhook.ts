@@ -6,25 +6,24 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { COMMAND_CLAIM_MS } from "./claims";
-import { runCommand } from "./commands";
-import type { Env } from "../config/config";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
-import type { ChatMessage, PlatformAdapter } from "./adapter";
+import type { ChatMessage, PlatformAdapter, PlatformEnv } from "./adapter";
 import { isAllowed, notAuthorizedText } from "./allowlist";
+import { COMMAND_CLAIM_MS } from "./claims";
+import { runCommand } from "./commands";
 
 const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** A Hono app answering `POST /` for one platform's webhook. */
 export function webhookRoute(adapter: PlatformAdapter) {
-  const requireConfigured = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+  const requireConfigured = createMiddleware<{ Bindings: PlatformEnv }>(async (c, next) => {
     // Never an open endpoint: without its secrets the platform does not exist here.
     if (!adapter.configured(c.env)) throw new ApiError(404, "not_found", `${adapter.platform} is not configured on this deployment`);
     await next();
   });
 
-  return new Hono<{ Bindings: Env }>().post("/", requireConfigured, limitBody, async (c) => {
+  return new Hono<{ Bindings: PlatformEnv }>().post("/", requireConfigured, limitBody, async (c) => {
     // Read once, verify these exact bytes, then parse them: never verify a re-serialized body.
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     await adapter.verify(c.req.raw, rawBody, c.env, Date.now());
@@ -43,7 +42,7 @@ export function webhookRoute(adapter: PlatformAdapter) {
  * Stores a message, or runs a command once, or tells a stranger (once an hour) that they may not.
  * Returns the response body when the platform wants the reply inline (`message.answer`).
  */
-async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<unknown> {
+async function accept(env: PlatformEnv, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<unknown> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   const later = (what: string, task: () => Promise<unknown>) =>
     defer(task().catch((err) => console.error(`${adapter.platform} ${message.chatKey}: ${what} failed: ${(err as Error).message}`)));

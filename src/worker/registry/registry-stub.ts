@@ -1,6 +1,6 @@
-import type { Env } from "../config/config";
+import type { Registry } from "./registry";
 
 /** The one Registry instance. */
-export function registryStub(env: Env) {
+export function registryStub(env: { REGISTRY: DurableObjectNamespace<Registry> }) {
   return env.REGISTRY.getByName("registry");
 }

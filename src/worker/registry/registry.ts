@@ -4,45 +4,26 @@
  * idle chats to release their backend sessions.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Env, idleTimeoutSeconds } from "../config/config";
+import { idleTimeoutSeconds } from "../config/config";
+import type { ChatSessions, Env } from "../config/env";
 import { SessionTable } from "./session-table";
-
-/** A chat's state as its ChatSession reports it (at enqueue, turn start and turn end). */
-export interface SessionSnapshot {
-  chat: string;
-  /** Epoch ms. */
-  lastActivity: number;
-  busy: boolean;
-  /** Messages waiting, not counting the running one. */
-  queued: number;
-  backend: "live" | "released";
-  generation: number;
-  /** Monotonic per chat; an older report never overwrites a newer one. */
-  version: number;
-}
-
-/** One entry of `GET /api/status`. */
-export interface SessionStatus {
-  chat: string;
-  lastActivity: string;
-  idleSeconds: number;
-  busy: boolean;
-  queued: number;
-  backend: "live" | "released";
-}
+import type { ReleasableChat, SessionSnapshot, SessionStatus } from "./types";
 
 /** How long reports are gathered before they are written to storage together. */
 const FLUSH_DELAY_MS = 250;
 /** A chat that stays due (its release was skipped) is looked at again after this long, not in a tight loop. */
 const MIN_ALARM_GAP_MS = 5_000;
 
-export class Registry extends DurableObject<Env> {
+/** The bindings the registry uses: the chats it asks to release, and the settings. */
+export type RegistryEnv = Env & ChatSessions<ReleasableChat>;
+
+export class Registry extends DurableObject<RegistryEnv> {
   private readonly table: SessionTable;
   /** The alarm time as last read or set (undefined: not read yet), so a report costs no storage read. */
   private alarmAt: number | null | undefined;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: RegistryEnv) {
     super(ctx, env);
     this.table = new SessionTable(ctx.storage);
   }

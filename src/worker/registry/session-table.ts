@@ -4,7 +4,7 @@
  * moment, and every chat reports several times per turn; one commit per batch instead of one per
  * report keeps the status API fast while many turns start and end together.
  */
-import type { SessionSnapshot } from "./registry";
+import type { SessionSnapshot } from "./types";
 
 interface Row extends Record<string, SqlStorageValue> {
   chat: string;

@@ -5,10 +5,10 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../../src/worker/config/config";
+import type { Env } from "../../../src/worker/config/env";
 import { ApiError } from "../../../src/worker/http/errors";
 import { RateLimitError, type ReplyTarget } from "../../../src/worker/platforms/adapter";
-import { adapters } from "../../../src/worker/platforms/index";
+import { adapters } from "../../../src/worker/adapters";
 import {
   failSlack,
   failTelegram,

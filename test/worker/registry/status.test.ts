@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SessionStatus as Status } from "../../../src/worker/registry/registry";
+import type { SessionStatus as Status } from "../../../src/worker/registry/types";
 import { api, backendLog, control, freshChat, script, send, settled, waitFor } from "../helpers";
 
 async function statusOf(chatKey: string): Promise<Status | null> {

@@ -1,14 +1,21 @@
 /** Picks how a message's reply is delivered: streamed to its platform when it has a reply target. */
 import type { InboxMessage } from "../../chat/inbox";
 import { silentObserver, type TurnObserver } from "../../chat/turn-observer";
-import type { Env } from "../../config/config";
-import type { ReplyTarget } from "../adapter";
-import type { DeliveryStore } from "./store";
-import { adapters } from "../index";
+import type { Env } from "../../config/env";
+import type { Platform, PlatformAdapter, ReplyTarget } from "../adapter";
 import { ReplyStream } from "./reply-stream";
+import type { DeliveryStore } from "./store";
 
-/** The observer that delivers `message`'s reply, or the silent one for messages nobody pushes to (HTTP). */
-export function deliveryObserver(env: Env, store: () => DeliveryStore, message: InboxMessage): TurnObserver {
+/**
+ * The observer that delivers `message`'s reply through its platform's adapter, or the silent one
+ * for messages nobody pushes to (HTTP).
+ */
+export function deliveryObserver(
+  adapters: Partial<Record<Platform, PlatformAdapter>>,
+  env: Env,
+  store: () => DeliveryStore,
+  message: InboxMessage,
+): TurnObserver {
   if (!message.target) return silentObserver;
   try {
     const target = JSON.parse(message.target) as ReplyTarget;

@@ -3,7 +3,8 @@
  * Markdown rendered as Slack mrkdwn. Slack answers errors as 200 `{"ok":false,"error"}` and rate
  * limits as 429 with `Retry-After`.
  */
-import { type Env, required } from "../../config/config";
+import { required } from "../../config/config";
+import type { Env } from "../../config/env";
 import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { type MarkdownStyle, renderMarkdown } from "../markdown";
 

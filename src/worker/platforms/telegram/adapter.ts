@@ -4,7 +4,7 @@
  * commands, mentions of the bot and replies to it are.
  */
 import type { Message, MessageEntity, Update } from "@grammyjs/types";
-import type { Env } from "../../config/config";
+import type { Env } from "../../config/env";
 import { ApiError } from "../../http/errors";
 import { secretsEqual } from "../../http/timing-safe";
 import { type ChatMessage, ignore, type PlatformAdapter, parseJsonBody } from "../adapter";

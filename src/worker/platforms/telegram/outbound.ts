@@ -4,7 +4,8 @@
  * plain, so a reply is never lost to formatting.
  */
 import { Api, GrammyError } from "grammy/web";
-import { type Env, required } from "../../config/config";
+import { required } from "../../config/config";
+import type { Env } from "../../config/env";
 import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { type MarkdownStyle, renderMarkdown } from "../markdown";
 

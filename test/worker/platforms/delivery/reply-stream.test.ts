@@ -7,7 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ReplyTarget } from "../../../../src/worker/platforms/adapter";
 import { DeliveryStore } from "../../../../src/worker/platforms/delivery/store";
-import { adapters } from "../../../../src/worker/platforms/index";
+import { adapters } from "../../../../src/worker/adapters";
 import { editIntervalMs, typingIntervalMs } from "../../../../src/worker/platforms/delivery/pacing";
 import { finalText, ReplyStream } from "../../../../src/worker/platforms/delivery/reply-stream";
 import { randomId, telegramCalls } from "../helpers";
