@@ -3,14 +3,14 @@
  * Registry. The composition root: the only module that sees every layer.
  */
 import { Hono } from "hono";
+import { adapters } from "./adapters";
 import { messages } from "./api/messages";
-import { slackWebhook } from "./api/slack";
 import { status } from "./api/status";
-import { telegramWebhook } from "./api/telegram";
 import type { ChatSession } from "./chat-session";
 import type { ChatSessions, Env as Settings, Registries } from "./config/env";
 import { renderError } from "./http/errors";
 import { limitBody, requireApiToken } from "./http/middleware";
+import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
 export { ChatSession } from "./chat-session";
@@ -29,8 +29,9 @@ const api = new Hono<{ Bindings: Env }>()
 const app = new Hono<{ Bindings: Env }>()
   .get("/healthz", (c) => c.json({ ok: true }))
   .route("/api", api)
-  .route("/webhooks/telegram", telegramWebhook)
-  .route("/webhooks/slack", slackWebhook);
+  // Telegram: verified by the webhook's secret token; Slack: by the v0 request signature.
+  .route("/webhooks/telegram", webhookRoute(adapters.telegram))
+  .route("/webhooks/slack", webhookRoute(adapters.slack));
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 app.onError(renderError);

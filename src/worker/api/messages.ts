@@ -5,8 +5,7 @@ import type { ChatSessionCore } from "../chat/chat-session";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readJson } from "../http/middleware";
-
-const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
 
 const SendMessage = z.object({
   text: z.string({ error: "text: must be a string" }).min(1, "text: must not be empty").max(32_000, "text: must be at most 32000 characters"),
@@ -15,8 +14,8 @@ const SendMessage = z.object({
 
 /** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
 function chatKeyOf(chatId: string): string {
-  if (!CHAT_ID.test(chatId)) throw new ApiError(400, "invalid_chat_id", "chatId: must match [A-Za-z0-9_-]{1,64}");
-  return `http:${chatId}`;
+  if (!HTTP_CHAT_ID.test(chatId)) throw new ApiError(400, "invalid_chat_id", "chatId: must match [A-Za-z0-9_-]{1,64}");
+  return encodeChatKey({ platform: "http", chatId });
 }
 
 export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
@@ -30,7 +29,6 @@ export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore>
       throw new ApiError(400, "invalid_field", message);
     }
     const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
-      chatKey: chat,
       messageId: parsed.data.id,
       text: parsed.data.text,
     });

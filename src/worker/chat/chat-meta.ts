@@ -1,20 +1,12 @@
 /**
- * The chat's small durable facts (its key, backend handle, generation, last activity),
- * one row each in a key/value table.
+ * The chat's small durable facts (backend handle, generation, last activity), one row each in a
+ * key/value table. (The chat key is not among them: it is the object's name, `ctx.id.name`.)
  */
 export type BackendState = "live" | "released";
 
 export class ChatMeta {
   constructor(private readonly sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  }
-
-  /** The chat key (`http:a`, `telegram:42`); an object does not know its own name, so it is stored with the first message. */
-  get chatKey(): string | null {
-    return this.read("chat_key");
-  }
-  set chatKey(value: string) {
-    this.write("chat_key", value);
   }
 
   /** Random per-object prefix of turn ids, so ids stay unique in the backend session even if this object's storage were recreated. */

@@ -28,7 +28,6 @@ export interface MessageRecord {
 }
 
 export interface EnqueueInput {
-  chatKey: string;
   /** Client or platform message id; generated when absent. Re-sending it never starts a second turn. */
   messageId?: string;
   text: string;
@@ -61,9 +60,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
   async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
-    const chatKey = this.adoptChatKey(input.chatKey);
+    const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
     const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt");
-    return { created, record: this.recordOf(chatKey, message) };
+    return { created, record: this.recordOf(chat, message) };
   }
 
   /**
@@ -71,13 +70,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    * failed "aborted"). Queued messages stay queued.
    */
   async abortTurn(): Promise<{ aborted: boolean; queued: number }> {
-    const chatKey = this.meta.chatKey;
     let aborted = false;
-    if (chatKey && this.inbox.hasRunning()) {
+    if (this.inbox.hasRunning()) {
       try {
-        aborted = await this.client().abort(chatKey);
+        aborted = await this.client().abort(this.chatKey);
       } catch (err) {
-        console.warn(`chat ${chatKey}: abort failed: ${(err as Error).message}`);
+        console.warn(`chat ${this.chatKey}: abort failed: ${(err as Error).message}`);
       }
     }
     return { aborted, queued: this.inbox.queuedCount() };
@@ -87,8 +85,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    * Starts a fresh conversation: aborts the running turn, then queues a reset that the turn
    * loop applies in order, so messages sent before it still go to the old conversation.
    */
-  async startNewConversation(input: { chatKey: string; messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
-    this.adoptChatKey(input.chatKey);
+  async startNewConversation(input: { messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
     const { aborted } = await this.abortTurn();
     await this.accept(input.messageId, "/new", null, "reset");
     return { aborted, queued: this.inbox.queuedCount() };
@@ -109,12 +106,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** One stored message, or null. */
   async getMessage(messageId: string): Promise<MessageRecord | null> {
     const message = this.inbox.get(messageId);
-    return message ? this.recordOf(this.meta.chatKey ?? "", message) : null;
+    return message ? this.recordOf(this.chatKey, message) : null;
   }
 
-  /** This chat's status as the registry would show it. */
+  /** This chat's status as the registry would show it; null before its first message. */
   async snapshot(): Promise<SessionSnapshot | null> {
-    return this.meta.chatKey ? this.buildSnapshot() : null;
+    return this.hasMessages() ? this.buildSnapshot() : null;
   }
 
   /**
@@ -127,8 +124,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (this.turnLock.isLocked()) return { released: false, reason: "busy", snapshot: null };
     return this.turnLock.runExclusive(async () => {
       const skip = this.releaseBlocker(request, Date.now());
-      if (skip) return { released: false, reason: skip, snapshot: this.meta.chatKey ? this.buildSnapshot() : null };
-      const chatKey = this.meta.chatKey!;
+      if (skip) return { released: false, reason: skip, snapshot: this.hasMessages() ? this.buildSnapshot() : null };
+      const chatKey = this.chatKey;
       try {
         await this.client().releaseSession(chatKey);
       } catch (err) {
@@ -146,15 +143,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       await this.turnLock.runExclusive(() => this.drain());
     } catch (err) {
-      console.error(`chat ${this.meta.chatKey}: turn loop failed, retrying in ${DRAIN_RETRY_MS} ms:`, err);
+      console.error(`chat ${this.ctx.id.name}: turn loop failed, retrying in ${DRAIN_RETRY_MS} ms:`, err);
       await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
     }
   }
 
   /** Drains the inbox in arrival order, one turn at a time, re-reading it after each turn. */
   private async drain(): Promise<void> {
-    const chatKey = this.meta.chatKey;
-    if (!chatKey) return;
+    const chatKey = this.chatKey;
     const deadline = Date.now() + turnHandoverSeconds(this.env) * 1000;
     for (let message = this.inbox.next(); message; message = this.inbox.next()) {
       if (Date.now() >= deadline) return this.handOver();
@@ -227,7 +223,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {
-    if (this.meta.backend !== "live" || !this.meta.chatKey) return "not_live";
+    if (this.meta.backend !== "live") return "not_live";
     if (this.meta.generation !== request.generation) return "stale_generation";
     if (this.inbox.next()) return "busy";
     const idleMs = idleTimeoutSeconds(this.env) * 1000;
@@ -256,7 +252,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   private buildSnapshot(): SessionSnapshot {
     return {
-      chat: this.meta.chatKey!,
+      chat: this.chatKey,
       lastActivity: this.meta.lastActivity,
       busy: this.inbox.hasRunning(),
       queued: this.inbox.queuedCount(),
@@ -275,11 +271,19 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     return this.lastReportVersion;
   }
 
-  private adoptChatKey(chatKey: string): string {
-    const known = this.meta.chatKey;
-    if (known && known !== chatKey) throw new Error(`this object belongs to chat ${known}, not ${chatKey}`);
-    if (!known) this.meta.chatKey = chatKey;
-    return chatKey;
+  /**
+   * The chat key is this object's own name: every caller reaches a chat with `getByName(chatKey)`
+   * (see platforms/chat-key.ts), and workerd hands that name to the object, alarms included.
+   */
+  private get chatKey(): string {
+    const name = this.ctx.id.name;
+    if (!name) throw new Error("a ChatSession is reached by its chat key (getByName); this one has no name");
+    return name;
+  }
+
+  /** Whether any message (or /new) was ever accepted here: every accept stamps the last activity. */
+  private hasMessages(): boolean {
+    return this.meta.lastActivity > 0;
   }
 
   private recordOf(chat: string, message: InboxMessage): MessageRecord {

@@ -5,7 +5,6 @@
  */
 import type { ChatSessionCore } from "../chat/chat-session";
 import type { ChatSessions, Env } from "../config/env";
-import { ApiError } from "../http/errors";
 
 export type Platform = "telegram" | "slack";
 
@@ -28,7 +27,7 @@ export type ReplyTarget =
 /** A message for the agent, or a command, from someone on a platform. */
 export interface ChatMessage {
   kind: "message";
-  /** The ChatSession's name: `telegram:<chatId>`, `slack:<team>:<channel>[:<thread_ts>]`. */
+  /** The ChatSession's name, made by chat-key.ts: `telegram:<chatId>`, `slack:<team>:<channel>[:<thread_ts>]`. */
   chatKey: string;
   /** The sender as the allowlist spells it: `telegram:<userId>`, `slack:<userId>`. */
   userId: string;
@@ -54,9 +53,9 @@ export interface PlatformAdapter {
   readonly platform: Platform;
   /** Whether the secrets for this platform are set; an unconfigured platform's webhook answers 404. */
   configured(env: Env): boolean;
-  /** Throws ApiError 401 unless the request was signed by the platform; `rawBody` is the body exactly as received. */
+  /** Throws VerificationError unless the request was signed by the platform; `rawBody` is the body exactly as received. */
   verify(request: Request, rawBody: Uint8Array, env: Env, now: number): Promise<void>;
-  /** Parses a verified body; throws ApiError 400 on a malformed one. */
+  /** Parses a verified body; throws MalformedPayloadError on a malformed one. */
   parse(request: Request, rawBody: Uint8Array, env: Env): Promise<Inbound>;
   /** The client that sends replies on this platform. */
   outbound(env: Env): Outbound;
@@ -74,6 +73,21 @@ export interface Outbound {
   typing(target: ReplyTarget): Promise<void>;
   /** Tells the sender alone (ephemeral where the platform can), e.g. that they are not authorized. */
   notice(target: ReplyTarget, text: string): Promise<void>;
+}
+
+/** The request was not signed by the platform (missing or wrong secret, stale timestamp); the webhook answers 401. */
+export class VerificationError extends Error {
+  readonly code = "unauthorized";
+}
+
+/** A verified request whose body is not what the platform sends; the webhook answers 400 with `code`. */
+export class MalformedPayloadError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Too many requests: try again after `retryAfterMs`. */
@@ -102,11 +116,11 @@ export function ignore(reason: string): Inbound {
   return { kind: "ignore", reason };
 }
 
-/** Parses a verified raw body as JSON; ApiError 400 when it is not. */
+/** Parses a verified raw body as JSON; MalformedPayloadError when it is not. */
 export function parseJsonBody(rawBody: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(rawBody));
   } catch {
-    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+    throw new MalformedPayloadError("invalid_json", "request body is not valid JSON");
   }
 }

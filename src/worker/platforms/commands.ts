@@ -14,7 +14,7 @@ export async function runCommand(env: PlatformEnv, message: ChatMessage & { comm
       return `${aborted ? "Stopped the running turn." : "Nothing was running."}${queuedNote(queued)}`;
     }
     case "new": {
-      const { aborted, queued } = await session.startNewConversation({ chatKey: message.chatKey, messageId: message.messageId });
+      const { aborted, queued } = await session.startNewConversation({ messageId: message.messageId });
       const first = aborted ? "Stopped the running turn; the" : "The";
       return `${first} next message starts a fresh conversation.${queuedNote(queued, " go to the old conversation first")}`;
     }

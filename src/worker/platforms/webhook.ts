@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
-import type { ChatMessage, PlatformAdapter, PlatformEnv } from "./adapter";
+import { type ChatMessage, type Inbound, MalformedPayloadError, type PlatformAdapter, type PlatformEnv, VerificationError } from "./adapter";
 import { isAllowed, notAuthorizedText } from "./allowlist";
 import { COMMAND_CLAIM_MS } from "./claims";
 import { runCommand } from "./commands";
@@ -26,8 +26,7 @@ export function webhookRoute(adapter: PlatformAdapter) {
   return new Hono<{ Bindings: PlatformEnv }>().post("/", requireConfigured, limitBody, async (c) => {
     // Read once, verify these exact bytes, then parse them: never verify a re-serialized body.
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
-    await adapter.verify(c.req.raw, rawBody, c.env, Date.now());
-    const inbound = await adapter.parse(c.req.raw, rawBody, c.env);
+    const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
     if (inbound.kind === "answer") return c.json(inbound.body);
     if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "")) {
       console.log(`${adapter.platform}: ignored: ${inbound.kind === "ignore" ? inbound.reason : `${inbound.messageId} has no text`}`);
@@ -36,6 +35,18 @@ export function webhookRoute(adapter: PlatformAdapter) {
     const answer = await accept(c.env, adapter, inbound, (task) => c.executionCtx.waitUntil(task));
     return c.json(answer ?? { ok: true });
   });
+}
+
+/** Verifies, then parses, the raw body; the adapter's domain errors become 401 and 400. */
+async function verifiedInbound(adapter: PlatformAdapter, request: Request, rawBody: Uint8Array, env: PlatformEnv): Promise<Inbound> {
+  try {
+    await adapter.verify(request, rawBody, env, Date.now());
+    return await adapter.parse(request, rawBody, env);
+  } catch (err) {
+    if (err instanceof VerificationError) throw new ApiError(401, err.code, err.message);
+    if (err instanceof MalformedPayloadError) throw new ApiError(400, err.code, err.message);
+    throw err;
+  }
 }
 
 /**
@@ -69,5 +80,5 @@ async function accept(env: PlatformEnv, adapter: PlatformAdapter, message: ChatM
     });
     return;
   }
-  await session.enqueue({ chatKey: message.chatKey, messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
+  await session.enqueue({ messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
 }

@@ -4,9 +4,9 @@
  * per DM; a mention in a channel is one chat per thread, answered in that thread.
  */
 import { helpText } from "../commands";
-import { ApiError } from "../../http/errors";
-import { ignore, type Inbound, type PlatformAdapter, parseJsonBody } from "../adapter";
+import { ignore, type Inbound, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
 import { parseCommand } from "../command-names";
+import { encodeChatKey } from "../chat-key";
 import { SlackOutbound } from "./outbound";
 
 /** Slack's replay window for signed requests. */
@@ -54,7 +54,7 @@ export const slack: PlatformAdapter = {
     if (payload?.type === "url_verification") return { kind: "answer", body: { challenge: payload.challenge } };
     if (payload?.type !== "event_callback") return ignore(`payload type ${payload?.type}`);
     const event = payload.event;
-    if (!event || !payload.event_id || !payload.team_id) throw new ApiError(400, "invalid_event", "event_callback needs event, event_id and team_id");
+    if (!event || !payload.event_id || !payload.team_id) throw new MalformedPayloadError("invalid_event", "event_callback needs event, event_id and team_id");
     // The bot's own posts arrive with bot_id and no subtype: answering them would loop forever.
     if (event.bot_id || event.subtype) return ignore(`event ${payload.event_id}: ${event.subtype ?? "bot message"}`);
     if (!event.user || event.text === undefined) return ignore(`event ${payload.event_id}: no user or text`);
@@ -63,7 +63,7 @@ export const slack: PlatformAdapter = {
       const text = event.text.trim();
       return {
         ...base,
-        chatKey: `slack:${payload.team_id}:${event.channel}`,
+        chatKey: encodeChatKey({ platform: "slack", team: payload.team_id, channel: event.channel }),
         text,
         command: parseCommand(text),
         target: { platform: "slack", channel: event.channel, user: event.user, replyTo: event.ts },
@@ -75,7 +75,7 @@ export const slack: PlatformAdapter = {
       const text = event.text.replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>[\s,:]*)+/, "").trim();
       return {
         ...base,
-        chatKey: `slack:${payload.team_id}:${event.channel}:${threadTs}`,
+        chatKey: encodeChatKey({ platform: "slack", team: payload.team_id, channel: event.channel, threadTs }),
         text,
         command: parseCommand(text),
         target: { platform: "slack", channel: event.channel, user: event.user, threadTs, replyTo: event.ts },
@@ -94,7 +94,7 @@ export const slack: PlatformAdapter = {
  */
 function parseSlashCommand(form: URLSearchParams): Inbound {
   const [team, channel, user, trigger] = ["team_id", "channel_id", "user_id", "trigger_id"].map((name) => form.get(name));
-  if (!team || !channel || !user || !trigger) throw new ApiError(400, "invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
+  if (!team || !channel || !user || !trigger) throw new MalformedPayloadError("invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
   const ephemeral = (text: string) => ({ response_type: "ephemeral", text });
   const word = (form.get("text") ?? "").trim().split(/\s+/)[0] || "help";
   const command = parseCommand(word);
@@ -104,7 +104,7 @@ function parseSlashCommand(form: URLSearchParams): Inbound {
   }
   return {
     kind: "message",
-    chatKey: `slack:${team}:${channel}`,
+    chatKey: encodeChatKey({ platform: "slack", team, channel }),
     userId: `slack:${user}`,
     messageId: `slack-command-${trigger}`,
     text: word,
@@ -131,6 +131,6 @@ export async function slackSignatureValid(secret: string, timestamp: string, raw
   return crypto.subtle.verify("HMAC", key, mac, signed);
 }
 
-function unauthorized(message: string): ApiError {
-  return new ApiError(401, "unauthorized", message);
+function unauthorized(message: string): VerificationError {
+  return new VerificationError(message);
 }

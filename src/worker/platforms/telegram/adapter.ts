@@ -5,10 +5,10 @@
  */
 import type { Message, MessageEntity, Update } from "@grammyjs/types";
 import type { Env } from "../../config/env";
-import { ApiError } from "../../http/errors";
 import { secretsEqual } from "../../http/timing-safe";
-import { type ChatMessage, ignore, type PlatformAdapter, parseJsonBody } from "../adapter";
+import { type ChatMessage, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
 import { parseCommand } from "../command-names";
+import { encodeChatKey } from "../chat-key";
 import { botIdOf, TelegramOutbound, telegramApi } from "./outbound";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
@@ -24,13 +24,13 @@ export const telegram: PlatformAdapter = {
   async verify(request, _rawBody, env) {
     const given = request.headers.get(SECRET_HEADER);
     if (given === null || !(await secretsEqual(given, env.TELEGRAM_WEBHOOK_SECRET ?? ""))) {
-      throw new ApiError(401, "unauthorized", `missing or wrong ${SECRET_HEADER} header`);
+      throw new VerificationError(`missing or wrong ${SECRET_HEADER} header`);
     }
   },
 
   async parse(_request, rawBody, env) {
     const update = parseJsonBody(rawBody) as Update;
-    if (typeof update?.update_id !== "number") throw new ApiError(400, "invalid_update", "update_id: must be a number");
+    if (typeof update?.update_id !== "number") throw new MalformedPayloadError("invalid_update", "update_id: must be a number");
     const message = update.message;
     if (!message) return ignore(`update ${update.update_id} carries no new message (${Object.keys(update).join(",")})`);
     if (!message.from || message.from.is_bot) return ignore(`update ${update.update_id}: not from a person`);
@@ -39,7 +39,7 @@ export const telegram: PlatformAdapter = {
     const entities = message.entities ?? message.caption_entities ?? [];
     const chat: Omit<ChatMessage, "text" | "command"> = {
       kind: "message",
-      chatKey: `telegram:${message.chat.id}`,
+      chatKey: encodeChatKey({ platform: "telegram", chatId: message.chat.id }),
       userId: `telegram:${message.from.id}`,
       messageId: `tg-${update.update_id}`,
       target: {

@@ -1,0 +1,27 @@
+/** A ChatSession knows its chat key from its own name (ctx.id.name), in requests and in its alarm. */
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { expect, it } from "vitest";
+import { backendLog, freshChat, settled } from "../helpers";
+
+it("answers with the key it was reached by, and runs the turn under it from the alarm", async () => {
+  const chatId = freshChat("name");
+  const stub = env.CHAT_SESSION.getByName(`http:${chatId}`);
+  const { record } = await stub.enqueue({ text: "who am I?" });
+  expect(record.chat).toBe(`http:${chatId}`);
+  await runInDurableObject(stub, (_instance, state) => expect(state.id.name).toBe(`http:${chatId}`));
+  await runDurableObjectAlarm(stub);
+  const done = await settled(chatId, record.messageId);
+  expect(done).toMatchObject({ state: "done", reply: "echo: who am I?" });
+  expect((await backendLog(`http:${chatId}`)).filter((e) => e.kind === "submit")).toHaveLength(1);
+});
+
+it("refuses a message, storing nothing, when reached without a name", async () => {
+  const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.newUniqueId());
+  const refused = await stub.enqueue({ text: "hello", messageId: "m1" }).then(
+    () => "accepted",
+    (err: Error) => err.message,
+  );
+  expect(refused).toMatch(/no name/);
+  expect(await stub.getMessage("m1").catch(() => null)).toBeNull();
+  expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+});
