@@ -4,10 +4,9 @@
  */
 export type BackendState = "live" | "released";
 
+/** The `meta` table (created by chat/schema.ts). */
 export class ChatMeta {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Random per-object prefix of turn ids, so ids stay unique in the backend session even if this object's storage were recreated. */
   get epoch(): string {

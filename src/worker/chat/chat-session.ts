@@ -11,8 +11,10 @@ import { PiBackendClient } from "../pi-client/client";
 import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
+import { migrate } from "../storage/migrations";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { chatSchema } from "./schema";
 import { runTurn, type TurnResult } from "./turn-runner";
 import { silentObserver, type TurnObserver } from "./turn-observer";
 
@@ -54,6 +56,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
+    migrate(ctx.storage, chatSchema);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
   }

@@ -42,30 +42,9 @@ interface Row extends Record<string, SqlStorageValue> {
   created_at: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  kind TEXT NOT NULL DEFAULT 'prompt',
-  text TEXT NOT NULL,
-  state TEXT NOT NULL,
-  reply TEXT,
-  error TEXT,
-  attempt INTEGER NOT NULL DEFAULT 0,
-  turn_id TEXT,
-  submitted INTEGER NOT NULL DEFAULT 0,
-  last_seq INTEGER NOT NULL DEFAULT 0,
-  target TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_pending ON messages (state, seq);
-`;
-
+/** The `messages` table (created by chat/schema.ts). */
 export class Inbox {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Stores a message unless one with this id exists; returns the stored row and whether it is new. */
   add(

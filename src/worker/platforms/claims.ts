@@ -8,10 +8,9 @@
 /** How long a command's claim is kept: longer than any platform keeps redelivering. */
 export const COMMAND_CLAIM_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** The `claims` table (created by platforms/schema.ts). */
 export class Claims {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   /** True for the first caller of `key` until it expires after `ttlMs`; false for everyone else meanwhile. */
   claim(key: string, ttlMs: number, now: number): boolean {

@@ -6,6 +6,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { idleTimeoutSeconds } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
+import { migrate } from "../storage/migrations";
+import { registrySchema } from "./schema";
 import { SessionTable } from "./session-table";
 import type { ReleasableChat, SessionSnapshot, SessionStatus } from "./types";
 
@@ -25,6 +27,7 @@ export class Registry extends DurableObject<RegistryEnv> {
 
   constructor(ctx: DurableObjectState, env: RegistryEnv) {
     super(ctx, env);
+    migrate(ctx.storage, registrySchema);
     this.table = new SessionTable(ctx.storage);
   }
 

@@ -20,16 +20,8 @@ export class SessionTable {
   private readonly rows = new Map<string, SessionSnapshot>();
   private readonly dirty = new Set<string>();
 
+  /** Loads the `sessions` table (created by registry/schema.ts). */
   constructor(private readonly storage: DurableObjectStorage) {
-    storage.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
-      chat TEXT PRIMARY KEY,
-      last_activity INTEGER NOT NULL,
-      busy INTEGER NOT NULL,
-      queued INTEGER NOT NULL,
-      backend TEXT NOT NULL,
-      generation INTEGER NOT NULL,
-      version INTEGER NOT NULL
-    )`);
     for (const row of storage.sql.exec<Row>("SELECT * FROM sessions")) {
       this.rows.set(row.chat, {
         chat: row.chat,

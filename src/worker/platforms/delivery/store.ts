@@ -26,18 +26,9 @@ interface Row extends Record<string, SqlStorageValue> {
   final: number;
 }
 
+/** The `deliveries` table (created by platforms/schema.ts). */
 export class DeliveryStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
-      message_id TEXT PRIMARY KEY,
-      stream_id TEXT,
-      shown TEXT,
-      final_text TEXT,
-      parts_sent INTEGER NOT NULL DEFAULT 0,
-      final INTEGER NOT NULL DEFAULT 0,
-      updated_at INTEGER NOT NULL
-    )`);
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   load(messageId: string): DeliveryState {
     const row = this.sql.exec<Row>("SELECT stream_id, shown, final_text, parts_sent, final FROM deliveries WHERE message_id = ?", messageId).toArray()[0];

@@ -1,0 +1,41 @@
+/** The chat core's tables in a ChatSession's SQLite: the inbox and the chat's small facts. */
+import type { Schema } from "../storage/migrations";
+
+export const chatSchema: Schema = {
+  name: "chat",
+  migrations: [
+    {
+      version: 1,
+      description: "messages (the inbox) and meta, as created before schemas had versions",
+      up(sql) {
+        sql.exec(`
+          CREATE TABLE IF NOT EXISTS messages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL DEFAULT 'prompt',
+            text TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reply TEXT,
+            error TEXT,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            turn_id TEXT,
+            submitted INTEGER NOT NULL DEFAULT 0,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            target TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+          );
+          CREATE INDEX IF NOT EXISTS messages_pending ON messages (state, seq);
+          CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        `);
+      },
+    },
+    {
+      version: 2,
+      description: "the chat key is the object's name (ctx.id.name): drop the copy stored with the first message",
+      up(sql) {
+        sql.exec("DELETE FROM meta WHERE key = 'chat_key'");
+      },
+    },
+  ],
+};
