@@ -2,8 +2,9 @@
  * Helpers for the platform tests: payloads shaped like Telegram's and Slack's documented
  * objects, signed webhook calls into the Worker, and what the fake platform APIs recorded.
  */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
+import worker from "../../../src/worker/index";
 import type { RecordedCall } from "../../fixtures/fake-platform-api";
 import { waitFor } from "../helpers";
 
@@ -73,7 +74,7 @@ export function postTelegram(update: unknown, secret: string | null = TELEGRAM_S
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (secret !== null) headers["x-telegram-bot-api-secret-token"] = secret;
   const body = typeof update === "string" ? update : JSON.stringify(update);
-  return SELF.fetch("https://evie.test/webhooks/telegram", { method: "POST", headers, body });
+  return deliver(new Request("https://evie.test/webhooks/telegram", { method: "POST", headers, body }));
 }
 
 /** Every Bot API call the fake saw for this chat. */
@@ -168,7 +169,7 @@ export async function postSlack(
     headers["x-slack-retry-num"] = String(options.retryNum);
     headers["x-slack-retry-reason"] = "http_timeout";
   }
-  return SELF.fetch("https://evie.test/webhooks/slack", { method: "POST", headers, body });
+  return deliver(new Request("https://evie.test/webhooks/slack", { method: "POST", headers, body }));
 }
 
 /** Every Web API call the fake saw for this channel. */
@@ -179,6 +180,17 @@ export function slackCalls(channel: string): Promise<RecordedCall[]> {
 /** Makes the fake fail the next matching call(s). */
 export function failSlack(failure: { channel: string; method: string; status?: number; error?: string; retryAfter?: number; times?: number }): Promise<void> {
   return scriptFailure(inject("fakeSlackPort"), failure);
+}
+
+/**
+ * Calls the Worker and returns once the work it deferred past the response (command replies,
+ * notices) is done too, so a test can check that nothing else happened without sleeping.
+ */
+async function deliver(request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 // ---------------------------------------------------------------- fake platform APIs (fake-platform-api.ts)
@@ -205,6 +217,18 @@ export function settledMessage(chatKey: string, messageId: string, timeoutMs = 1
     timeoutMs,
     `${messageId} in ${chatKey} to finish`,
   );
+}
+
+/**
+ * Runs the chat's alarm while one is set. A turn only ever starts from the alarm, so once this
+ * returns (and the inbox has nothing queued) no further turn can start: "nothing more happens"
+ * without a sleep. Returns how many alarm runs it took.
+ */
+export async function runPendingTurns(chatKey: string): Promise<number> {
+  const stub = env.CHAT_SESSION.getByName(chatKey);
+  let runs = 0;
+  while (await runDurableObjectAlarm(stub)) runs++;
+  return runs;
 }
 
 /** Resolves after `ms`. */

@@ -14,7 +14,7 @@ import {
   slackMention,
   slackSignature,
   SLACK_SIGNING_SECRET,
-  sleep,
+  runPendingTurns,
   TEAM,
 } from "../helpers";
 
@@ -47,7 +47,7 @@ describe("Slack request signing", () => {
     const res = await postSlack(slackDirectMessage({ channel, text: "forged" }), options());
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });
-    await sleep(200);
+    expect(await env.CHAT_SESSION.getByName(`slack:${TEAM}:${channel}`).snapshot()).toBeNull();
     expect(await submits(`slack:${TEAM}:${channel}`)).toHaveLength(0);
     expect(await slackCalls(channel)).toHaveLength(0);
   });
@@ -119,7 +119,7 @@ describe("Slack messages", () => {
     const retries = await Promise.all([1, 2, 3, 4].map((retryNum) => postSlack(payload, { retryNum })));
     expect(retries.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     await settledMessage(`slack:${TEAM}:${channel}`, `slack-${payload.event_id}`);
-    await sleep(300);
+    expect(await runPendingTurns(`slack:${TEAM}:${channel}`)).toBe(0);
     expect(await submits(`slack:${TEAM}:${channel}`)).toHaveLength(1);
     expect(await posts(channel)).toHaveLength(1);
   });
@@ -133,7 +133,7 @@ describe("Slack messages", () => {
     const channel = slackChannel("D");
     const res = await postSlack(slackDirectMessage({ channel, text: "echo: hello", extra }));
     expect(res.status).toBe(200);
-    await sleep(300);
+    expect(await env.CHAT_SESSION.getByName(`slack:${TEAM}:${channel}`).snapshot()).toBeNull();
     expect(await submits(`slack:${TEAM}:${channel}`)).toHaveLength(0);
     expect(await slackCalls(channel)).toHaveLength(0);
   });
@@ -153,7 +153,6 @@ describe("Slack commands and allowlist", () => {
     await postSlack(stop, { retryNum: 1 });
     expect(await settledMessage(chatKey, `slack-${job.event_id}`)).toMatchObject({ state: "failed" });
     await waitFor(async () => (await posts(channel)).find((c) => String(c.body.text).includes("Stopped the running turn")));
-    await sleep(300);
     expect((await backendLog(chatKey)).filter((e) => e.kind === "abort")).toHaveLength(1);
     expect((await posts(channel)).filter((c) => String(c.body.text).includes("Stopped the running turn"))).toHaveLength(1);
   });
@@ -174,7 +173,6 @@ describe("Slack commands and allowlist", () => {
     const notice = await waitFor(async () => (await slackCalls(channel)).find((c) => c.method === "chat.postEphemeral"));
     expect(notice.body).toMatchObject({ channel, user: stranger });
     expect(notice.body.text).toContain(`your id is slack:${stranger}`);
-    await sleep(300);
     expect((await slackCalls(channel)).filter((c) => c.method === "chat.postEphemeral")).toHaveLength(1);
     expect(await posts(channel)).toHaveLength(0);
   });

@@ -8,7 +8,7 @@ import {
   postTelegram,
   randomId,
   settledMessage,
-  sleep,
+  runPendingTurns,
   telegramCalls,
   telegramCommand,
   telegramUpdate,
@@ -31,7 +31,6 @@ describe("Telegram webhook authentication", () => {
     const res = await postTelegram(telegramUpdate({ chatId, text: "forged" }), secret);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });
-    await sleep(300);
     expect(await submits(chatId)).toHaveLength(0);
     expect(await telegramCalls(chatId)).toHaveLength(0);
     expect(await env.CHAT_SESSION.getByName(`telegram:${chatId}`).snapshot()).toBeNull();
@@ -109,7 +108,7 @@ describe("Telegram messages", () => {
     const deliveries = await Promise.all(Array.from({ length: 5 }, () => postTelegram(update)));
     expect(deliveries.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     await settledMessage(`telegram:${chatId}`, `tg-${update.update_id}`);
-    await sleep(300);
+    expect(await runPendingTurns(`telegram:${chatId}`)).toBe(0);
     expect(await submits(chatId)).toHaveLength(1);
     expect(await sends(chatId)).toHaveLength(1);
 
@@ -117,7 +116,7 @@ describe("Telegram messages", () => {
     const stub = env.CHAT_SESSION.getByName(`telegram:${chatId}`);
     await runInDurableObject(stub, (_instance, state) => state.abort("simulated restart")).catch(() => {});
     for (let i = 0; i < 5; i++) expect((await postTelegram(update)).status).toBe(200);
-    await sleep(1500);
+    expect(await runPendingTurns(`telegram:${chatId}`)).toBe(0);
     expect(await submits(chatId)).toHaveLength(1);
     expect(await sends(chatId)).toHaveLength(1);
   });
@@ -133,8 +132,8 @@ describe("Telegram messages", () => {
     const update = build(chatId);
     const res = await postTelegram(update);
     expect(res.status).toBe(200);
-    await sleep(300);
     for (const id of [chatId, -chatId]) {
+      expect(await env.CHAT_SESSION.getByName(`telegram:${id}`).snapshot()).toBeNull();
       expect(await submits(id)).toHaveLength(0);
       expect(await telegramCalls(id)).toHaveLength(0);
     }
@@ -182,7 +181,6 @@ describe("Telegram commands", () => {
 
     // Telegram resends the /stop update: no second abort, no second answer.
     for (let i = 0; i < 3; i++) expect((await postTelegram(stop)).status).toBe(200);
-    await sleep(500);
     expect((await backendLog(chatKey)).filter((e) => e.kind === "abort")).toHaveLength(1);
     expect((await sends(chatId)).filter((c) => String(c.body.text).includes("Stopped the running turn"))).toHaveLength(1);
     // The aborted turn's own reply says so, once.
@@ -222,8 +220,8 @@ describe("Telegram allowlist", () => {
     await postTelegram(telegramCommand(chatId, "/stop", { userId: stranger }));
     const notice = await waitFor(async () => (await sends(chatId))[0]);
     expect(notice.body.text).toContain(`your id is telegram:${stranger}`);
-    await sleep(500);
     expect(await sends(chatId)).toHaveLength(1);
+    expect(await env.CHAT_SESSION.getByName(`telegram:${chatId}`).snapshot()).toBeNull();
     expect(await submits(chatId)).toHaveLength(0);
     expect((await backendLog(`telegram:${chatId}`)).filter((e) => e.kind === "abort")).toHaveLength(0);
   });
