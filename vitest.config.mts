@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 // Two projects, both run by `npm test`:
 // - workers: the Worker and its Durable Objects inside workerd, against local fake servers
 //   (fake pi backend, fake Telegram/Slack APIs) started by globalSetup;
-// - node: the pi backend server with the real pi binary, and end-to-end runs through wrangler dev.
+// - node: the pi server with the real pi binary, the protocol contract suite (the pi server and the
+//   fake backend), and end-to-end runs through wrangler dev.
 export default defineConfig({
   test: {
     projects: [
@@ -41,7 +42,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/pi-server/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/pi-server/**/*.test.ts", "test/shared/**/*.test.ts", "test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

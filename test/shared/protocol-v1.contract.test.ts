@@ -1,0 +1,172 @@
+/**
+ * pi backend protocol v1 (docs/pi-backend-protocol.md) as one suite, run against every server
+ * that speaks it: the real pi server, driving a stand-in pi that answers at once, and the fake
+ * backend the Worker's tests talk to, run here as its own local server. The Worker's tests are
+ * only as good as that fake: if it drifts from the real server, this suite fails for it.
+ */
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isTerminal, type TurnEvent } from "../../src/shared/protocol";
+import { readNdjson, startBackend, TEST_TOKEN } from "../fixtures/backend-harness";
+import { FAKE_BACKEND_TOKEN, FakeBackend } from "../fixtures/fake-backend";
+
+interface Server {
+  url: string;
+  token: string;
+  /** The reply text this server's model gives to `message`. */
+  replyTo(message: string): string;
+  close(): Promise<void>;
+}
+
+const servers: [string, () => Promise<Server>][] = [
+  [
+    "the pi server",
+    async () => {
+      const backend = await startBackend({ cliPath: resolve(import.meta.dirname, "../fixtures/fake-pi.mjs") });
+      // The stand-in pi answers `[words:N]` with N words w0..wN-1 (five without the tag).
+      const replyTo = (message: string) => {
+        const words = Number(/\[words:(\d+)\]/.exec(message)?.[1] ?? 5);
+        return Array.from({ length: words }, (_, i) => `w${i}`).join(" ");
+      };
+      return { url: backend.url, token: TEST_TOKEN, replyTo, close: () => backend.close() };
+    },
+  ],
+  [
+    "the fake backend",
+    async () => {
+      const fake = new FakeBackend();
+      const port = await fake.start();
+      return { url: `http://127.0.0.1:${port}`, token: FAKE_BACKEND_TOKEN, replyTo: (message) => `echo: ${message}`, close: () => fake.stop() };
+    },
+  ],
+];
+
+describe.each(servers)("protocol v1: %s", (_name, start) => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await start();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const call = (method: string, path: string, body?: unknown, token: string | null = server.token) =>
+    fetch(server.url + path, {
+      method,
+      headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), "content-type": "application/json" },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const session = () => `contract:${crypto.randomUUID().slice(0, 8)}`;
+  const events = async (sessionId: string, turnId: string, after?: number): Promise<TurnEvent[]> => {
+    const res = await call("GET", `/v1/sessions/${sessionId}/turns/${turnId}/events${after === undefined ? "" : `?after=${after}`}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/x-ndjson/);
+    return (await readNdjson(res)).map(({ at: _at, ...event }) => event as TurnEvent);
+  };
+  /** Submits a turn (202) and reads its whole stream. */
+  const turn = async (sessionId: string, turnId: string, message: string) => {
+    const res = await call("POST", `/v1/sessions/${sessionId}/turns`, { turnId, message });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ turnId, state: "running" });
+    return events(sessionId, turnId);
+  };
+  const expectError = async (res: Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe(code);
+    expect(typeof body.error.message).toBe("string");
+  };
+
+  it("answers /healthz without a token", async () => {
+    const res = await call("GET", "/healthz", undefined, null);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { ok: boolean; sessions: number };
+    expect(body.ok).toBe(true);
+    expect(Number.isInteger(body.sessions)).toBe(true);
+  });
+
+  it("refuses every v1 route without the right bearer token: 401 unauthorized", async () => {
+    await expectError(await call("GET", "/v1/sessions", undefined, null), 401, "unauthorized");
+    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1", message: "hi" }, "not-the-token-at-all"), 401, "unauthorized");
+  });
+
+  it("runs a turn: turn_start at seq 1, text deltas, and one terminal turn_end carrying their text", async () => {
+    const message = "hello [words:4]";
+    const stream = await turn(session(), "t1", message);
+    expect(stream.map((e) => e.seq)).toEqual(stream.map((_, i) => i + 1));
+    expect(stream[0]).toEqual({ seq: 1, type: "turn_start" });
+    expect(stream.filter(isTerminal)).toHaveLength(1);
+    const end = stream.at(-1)!;
+    const deltas = stream.flatMap((e) => (e.type === "text_delta" ? [e.delta] : [])).join("");
+    expect(end).toMatchObject({ type: "turn_end", text: server.replyTo(message) });
+    expect(deltas).toBe(server.replyTo(message));
+  });
+
+  it("never prompts twice for a turnId: the same submit answers 200 with the turn's state", async () => {
+    const id = session();
+    const first = await turn(id, "t1", "once [words:2]");
+    const again = await call("POST", `/v1/sessions/${id}/turns`, { turnId: "t1", message: "once [words:2]" });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ turnId: "t1", state: "done" });
+    expect(await events(id, "t1")).toEqual(first);
+  });
+
+  it("replays only the events after a given seq", async () => {
+    const id = session();
+    const all = await turn(id, "t1", "replay [words:3]");
+    expect(await events(id, "t1", 2)).toEqual(all.slice(2));
+    expect(await events(id, "t1", all.length)).toEqual([]);
+  });
+
+  it("answers 404 unknown_turn for a turn it does not know", async () => {
+    await expectError(await call("GET", `/v1/sessions/${session()}/turns/nope/events`), 404, "unknown_turn");
+  });
+
+  it("lists a live session with its state and times", async () => {
+    const id = session();
+    await turn(id, "t1", "list me [words:1]");
+    const res = await call("GET", "/v1/sessions");
+    expect(res.status).toBe(200);
+    const { sessions } = (await res.json()) as { sessions: { sessionId: string; state: string; pid: number | null; startedAt: string; lastActivity: string }[] };
+    const listed = sessions.find((s) => s.sessionId === id);
+    expect(listed).toBeDefined();
+    expect(["starting", "idle", "running"]).toContain(listed!.state);
+    expect(listed!.pid === null || Number.isInteger(listed!.pid)).toBe(true);
+    for (const time of [listed!.startedAt, listed!.lastActivity]) expect(new Date(time).toISOString()).toBe(time);
+  });
+
+  it("with no turn running: abort answers false, steer 409 not_running, reset true", async () => {
+    const id = session();
+    await turn(id, "t1", "idle now [words:1]");
+    const abort = await call("POST", `/v1/sessions/${id}/abort`);
+    expect(abort.status).toBe(200);
+    expect(await abort.json()).toEqual({ aborted: false });
+    await expectError(await call("POST", `/v1/sessions/${id}/steer`, { message: "go left" }), 409, "not_running");
+    const reset = await call("POST", `/v1/sessions/${id}/reset`);
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toEqual({ reset: true });
+  });
+
+  it("releases a live session once, and the next turn starts it again", async () => {
+    const id = session();
+    await turn(id, "t1", "before release [words:1]");
+    const released = await call("DELETE", `/v1/sessions/${id}`);
+    expect(await released.json()).toEqual({ released: true });
+    expect(await (await call("DELETE", `/v1/sessions/${id}`)).json()).toEqual({ released: false });
+    expect((await turn(id, "t2", "after release [words:2]")).at(-1)).toMatchObject({ type: "turn_end", text: server.replyTo("after release [words:2]") });
+  });
+
+  it("answers 400 invalid_request for a bad id, a bad body and a bad `after`", async () => {
+    await expectError(await call("POST", "/v1/sessions/has%20space/turns", { turnId: "t1", message: "hi" }), 400, "invalid_request");
+    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "has space", message: "hi" }), 400, "invalid_request");
+    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1" }), 400, "invalid_request");
+    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, "{not json"), 400, "invalid_request");
+    const id = session();
+    await turn(id, "t1", "after [words:1]");
+    await expectError(await call("GET", `/v1/sessions/${id}/turns/t1/events?after=abc`), 400, "invalid_request");
+  });
+
+  it("answers 404 not_found for a route it does not have", async () => {
+    await expectError(await call("GET", "/v1/nothing-here"), 404, "not_found");
+  });
+});
