@@ -1,6 +1,6 @@
 /**
  * pi backend protocol v1: the contract between the Worker (client) and any pi backend (server).
- * Shared by src/pi/client.ts and src/backend/. Documented in docs/pi-backend-protocol.md.
+ * Shared by src/worker/pi-client/client.ts and src/pi-server/. Documented in docs/pi-backend-protocol.md.
  */
 import { z } from "zod";
 
