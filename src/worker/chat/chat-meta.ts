@@ -1,12 +1,20 @@
 /**
- * The chat's small durable facts (backend handle, generation, last activity), one row each in a
- * key/value table. (The chat key is not among them: it is the object's name, `ctx.id.name`.)
+ * The chat's small durable facts (its key, backend handle, generation, last activity),
+ * one row each in a key/value table.
  */
 export type BackendState = "live" | "released";
 
 /** The `meta` table (created by chat/schema.ts). */
 export class ChatMeta {
   constructor(private readonly sql: SqlStorage) {}
+
+  /** The chat key as last stored: the object's name, for the times workerd wakes it without one (see ChatSessionCore.chatKey). */
+  get chatKey(): string | null {
+    return this.read("chat_key");
+  }
+  set chatKey(value: string) {
+    this.write("chat_key", value);
+  }
 
   /** Random per-object prefix of turn ids, so ids stay unique in the backend session even if this object's storage were recreated. */
   get epoch(): string {

@@ -97,6 +97,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
   private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind) {
     const now = Date.now();
+    // The alarm this sets may wake the object without its name: keep the name for it.
+    const name = this.ctx.id.name;
+    if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
     const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
     if (result.created) {
       this.meta.lastActivity = now;
@@ -276,12 +279,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   /**
    * The chat key is this object's own name: every caller reaches a chat with `getByName(chatKey)`
-   * (see platforms/chat-key.ts), and workerd hands that name to the object, alarms included.
+   * (see platforms/chat-key.ts). workerd hands the name to an object reached by it, but one woken
+   * by its alarm after a restart gets none (wrangler 4.86; later requests to that instance neither),
+   * so the name is also stored with the first message and read back then. Callers never pass it.
    */
   private get chatKey(): string {
-    const name = this.ctx.id.name;
-    if (!name) throw new Error("a ChatSession is reached by its chat key (getByName); this one has no name");
-    return name;
+    const key = this.ctx.id.name ?? this.meta.chatKey;
+    if (!key) throw new Error("a ChatSession is reached by its chat key (getByName); this one has no name");
+    return key;
   }
 
   /** Whether any message (or /new) was ever accepted here: every accept stamps the last activity. */

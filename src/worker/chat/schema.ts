@@ -30,12 +30,5 @@ export const chatSchema: Schema = {
         `);
       },
     },
-    {
-      version: 2,
-      description: "the chat key is the object's name (ctx.id.name): drop the copy stored with the first message",
-      up(sql) {
-        sql.exec("DELETE FROM meta WHERE key = 'chat_key'");
-      },
-    },
   ],
 };

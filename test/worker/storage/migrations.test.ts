@@ -35,11 +35,11 @@ describe("migrate", () => {
 
   it("keeps a schema's version apart from the object's other schemas", async () => {
     await withStorage((storage) => {
-      expect(schemaVersion(storage.sql, "chat")).toBe(2);
+      expect(schemaVersion(storage.sql, "chat")).toBe(1);
       expect(schemaVersion(storage.sql, "platforms")).toBe(1);
-      migrate(storage, { name: "test", migrations: [{ version: 1, description: "nothing", up() {} }] });
-      expect(schemaVersion(storage.sql, "test")).toBe(1);
-      expect(schemaVersion(storage.sql, "chat")).toBe(2);
+      migrate(storage, { name: "test", migrations: [{ version: 1, description: "nothing", up() {} }, { version: 2, description: "more", up() {} }] });
+      expect(schemaVersion(storage.sql, "test")).toBe(2);
+      expect(schemaVersion(storage.sql, "chat")).toBe(1);
     });
   });
 

@@ -96,10 +96,10 @@ describe("upgrading storage from before schema versions", () => {
 
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      expect(schemaVersion(sql, "chat")).toBe(2);
+      expect(schemaVersion(sql, "chat")).toBe(1);
       expect(schemaVersion(sql, "platforms")).toBe(1);
       const meta = Object.fromEntries(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
-      expect(meta).toEqual({ epoch: "abcd1234", backend: "released", generation: "3", last_activity: String(then) });
+      expect(meta).toEqual({ chat_key: key, epoch: "abcd1234", backend: "released", generation: "3", last_activity: String(then) });
       expect(sql.exec("SELECT message_id, stream_id, final FROM deliveries").toArray()).toEqual([{ message_id: "old-1", stream_id: "77", final: 1 }]);
     });
 
