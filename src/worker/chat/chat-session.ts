@@ -1,5 +1,5 @@
 /**
- * ChatSession: one Durable Object per chat key. It is that chat's durable inbox and its
+ * The ChatSession's core: one Durable Object per chat key. It is that chat's durable inbox and its
  * turn lock: messages are stored before they are acknowledged, and turns run one at a time
  * from the object's alarm, never inside the request that delivered the message.
  */

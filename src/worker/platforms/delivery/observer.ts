@@ -13,7 +13,7 @@ import type { DeliveryStore } from "./store";
 export function deliveryObserver(
   adapters: Partial<Record<Platform, PlatformAdapter>>,
   env: Env,
-  store: () => DeliveryStore,
+  store: DeliveryStore,
   message: InboxMessage,
 ): TurnObserver {
   if (!message.target) return silentObserver;
@@ -21,7 +21,7 @@ export function deliveryObserver(
     const target = JSON.parse(message.target) as ReplyTarget;
     const adapter = adapters[target.platform];
     if (!adapter) throw new Error(`unknown platform ${target.platform}`);
-    return new ReplyStream({ outbound: adapter.outbound(env), target, store: store(), messageId: message.id });
+    return new ReplyStream({ outbound: adapter.outbound(env), target, store, messageId: message.id });
   } catch (err) {
     // The turn still runs and its reply is stored; only the push is lost, and the log says why.
     console.error(`message ${message.id}: cannot deliver its reply: ${(err as Error).message}`);
