@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
  * filesystems (macOS, Windows), where `http:Demo` and `http:demo` must not share a file. Ids match
  * `[A-Za-z0-9._:-]{1,128}`: the name is the id in lower case with `:` written as `~`, and, when the
  * id has capitals, `+` and a base-32 bit mask of their positions (bit i: character i), e.g.
- * `http:Demo` → `http~demo+g`. `~` and `+` are outside the id alphabet, so the mapping is
+ * `http:Demo` → `http~demo+10`. `~` and `+` are outside the id alphabet, so the mapping is
  * one-to-one even ignoring case; the mask keeps a 128-character id under 160 characters. An id
  * without capitals keeps the name it had before the mask existed.
  */
