@@ -57,6 +57,7 @@ export class SessionManager {
     this.agentEnv = agentEnvironment(options.env ?? process.env);
     this.turns = new TurnStore(undefined, this.now);
     makePrivateDataDir(options.dataDir);
+    if (options.workspace !== "per-chat") makePrivateDir(options.piCwd); // there from the start, as the startup line says
   }
 
   /** Where the agent of `sessionId` works. */

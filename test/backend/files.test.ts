@@ -101,6 +101,7 @@ describe("the backend process's files", () => {
   it("runs the agent in PI_DATA_DIR/workspace by default, says so, and keeps what the agent makes private", async () => {
     const workspace = join(dataDir, "workspace");
     expect(stdout).toContain(`pi works in ${workspace})`);
+    expect(mode(workspace)).toBe("700"); // made at start, before any chat
     const output = await turn("http:files", "t1", "[tool:pwd; touch made-by-agent; stat -c %a made-by-agent]");
     expect(output).toBe(`tool said: ${realpathSync(workspace)}\n600`);
     expect(mode(workspace)).toBe("700");

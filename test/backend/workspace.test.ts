@@ -23,12 +23,13 @@ describe("a shared workspace (PI_CWD)", () => {
   const project = join(tmp, "project");
 
   beforeAll(async () => {
+    expect(existsSync(project)).toBe(false);
     backend = await startBackend({ piCwd: project });
   });
   afterAll(() => backend?.close());
 
-  it("is where every chat's tools run, made (0700) if missing", async () => {
-    expect(existsSync(project)).toBe(false);
+  it("is where every chat's tools run, made (0700) at start if missing", async () => {
+    expect(mode(project)).toBe("700");
     expect(await toolOutput(backend, "http:one", "t1", "pwd")).toBe(realpathSync(project));
     expect(await toolOutput(backend, "http:two", "t1", "pwd")).toBe(realpathSync(project));
     expect(mode(project)).toBe("700");
