@@ -3,7 +3,8 @@ import { SELF } from "cloudflare:test";
 import { inject } from "vitest";
 import type { LogEntry, Script } from "./fixtures/fake-backend";
 
-export const API_TOKEN = "test-api-token";
+/** As in vitest.config.mts; at least 16 characters, or the Worker refuses it. */
+export const API_TOKEN = "test-api-token-for-workers";
 
 /** Calls the Worker with the API token (unless `auth: false`). */
 export function api(path: string, init: RequestInit & { json?: unknown; auth?: boolean } = {}): Promise<Response> {

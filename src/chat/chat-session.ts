@@ -5,7 +5,7 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { ConfigError, type Env, idleTimeoutSeconds, required, turnHandoverSeconds } from "../env";
+import { backendConfig, ConfigError, type Env, idleTimeoutSeconds, turnHandoverSeconds } from "../env";
 import { PiBackendClient } from "../pi/client";
 import { deliveryObserver } from "../platforms/delivery";
 import { DeliveryStore } from "../platforms/delivery-store";
@@ -307,6 +307,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private client(): PiBackendClient {
-    return new PiBackendClient(required(this.env, "PI_BACKEND_URL"), required(this.env, "PI_BACKEND_TOKEN"));
+    const { url, token } = backendConfig(this.env);
+    return new PiBackendClient(url, token);
   }
 }

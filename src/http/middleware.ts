@@ -1,16 +1,16 @@
 /** Middleware shared by the authenticated routes. */
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
-import { type Env, required } from "../env";
+import { type Env, secret } from "../env";
 import { secretsEqual } from "../lib/timing-safe";
 import { ApiError } from "./errors";
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** `Authorization: Bearer <API_TOKEN>`, compared in constant time. */
+/** `Authorization: Bearer <API_TOKEN>`, compared in constant time; a short API_TOKEN is a config_error, never a weak lock. */
 export const requireApiToken = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-  const expected = required(c.env, "API_TOKEN");
+  const expected = secret(c.env, "API_TOKEN");
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match || !(await secretsEqual(match[1]!.trim(), expected))) {

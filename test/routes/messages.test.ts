@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, backendLog, control, freshChat, script, send, settled } from "../helpers";
+import { API_TOKEN, api, backendLog, control, freshChat, script, send, settled } from "../helpers";
 
 const post = (chatId: string, body: unknown, init: RequestInit & { auth?: boolean } = {}) =>
   api(`/api/chats/${chatId}/messages`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), ...init });
@@ -47,7 +47,8 @@ describe("errors, in the order 401, 413, 400", () => {
       {},
       { authorization: "Bearer wrong" },
       { authorization: "Bearer " },
-      { authorization: "Bearer test-api-token-and-more" },
+      { authorization: `Bearer ${API_TOKEN}-and-more` },
+      { authorization: `Bearer ${API_TOKEN.slice(0, -1)}` },
       { authorization: "Basic dGVzdA==" },
     ];
     for (const headers of variants) {
