@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { API_TOKEN, api, backendLog, control, freshChat, script, send, settled } from "../helpers";
 
 const post = (chatId: string, body: unknown, init: RequestInit & { auth?: boolean } = {}) =>
-  api(`/api/chats/${chatId}/messages`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), ...init });
+  api(`/api/chats/${chatId}/messages`, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+    headers: { "content-type": "application/json", ...(init.headers as Record<string, string>) },
+  });
 
 describe("POST /api/chats/:chatId/messages", () => {
   it("accepts a message with 202, runs its turn and stores the reply", async () => {
@@ -41,7 +46,7 @@ describe("POST /api/chats/:chatId/messages", () => {
   });
 });
 
-describe("errors, in the order 401, 413, 400", () => {
+describe("errors, 401, 413 and 400 (api-guards.test.ts has 403 and 415 and the whole order)", () => {
   it("refuses a missing or wrong token with 401", async () => {
     const variants: Record<string, string>[] = [
       {},
@@ -75,7 +80,7 @@ describe("errors, in the order 401, 413, 400", () => {
         controller.close();
       },
     });
-    const res = await api("/api/chats/a/messages", { method: "POST", body: stream, headers: { "transfer-encoding": "chunked" } });
+    const res = await api("/api/chats/a/messages", { method: "POST", body: stream, headers: { "content-type": "application/json", "transfer-encoding": "chunked" } });
     expect(res.status).toBe(413);
   });
 
