@@ -33,6 +33,14 @@ describe("POST /api/chats/:chatId/messages", () => {
     expect(submits).toHaveLength(1);
   });
 
+  it("keeps a failed turn's full detail in the record, for the token holder", async () => {
+    const chat = freshChat();
+    const detail = "pi stderr: Error: ENOENT: open '/home/evie/.pi/agent/models.json'";
+    await script(`http:${chat}`, { deltas: [], error: { code: "llm_error", message: detail } });
+    const failed = await settled(chat, (await send(chat, "fail")).messageId);
+    expect(failed).toMatchObject({ state: "failed", error: `llm_error: ${detail}` });
+  });
+
   it("counts the messages ahead in position", async () => {
     const chat = freshChat();
     await script(`http:${chat}`, { hold: true });
