@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Env } from "./env";
 import { renderError } from "./http/errors";
-import { limitBody, requireApiToken } from "./http/middleware";
+import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
 import { messages } from "./routes/messages";
 import { slackWebhook } from "./routes/slack";
 import { status } from "./routes/status";
@@ -12,8 +12,10 @@ export { ChatSession } from "./chat/chat-session";
 export { Registry } from "./registry/registry";
 
 const api = new Hono<{ Bindings: Env }>()
-  // Checked in this order: 401, then 413, then 400 in the handlers.
+  // Checked in this order: 403, 401, 415, 413, then 400 in the handlers.
+  .use(rejectForeignOrigin)
   .use(requireApiToken)
+  .use(requireJsonPost)
   .use(limitBody)
   .route("/", messages)
   .route("/", status);

@@ -5,7 +5,7 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { ConfigError, type Env, idleTimeoutSeconds, required, turnHandoverSeconds } from "../env";
+import { backendConfig, ConfigError, type Env, idleTimeoutSeconds, turnHandoverSeconds } from "../env";
 import { PiBackendClient } from "../pi/client";
 import { deliveryObserver } from "../platforms/delivery";
 import { DeliveryStore } from "../platforms/delivery-store";
@@ -15,7 +15,7 @@ import { ChatMeta } from "./chat-meta";
 import { Claims } from "./claims";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { runTurn, type TurnResult } from "./turn-runner";
-import type { TurnObserver } from "./turn-observer";
+import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 /** What a caller sees of a stored message. */
 export interface MessageRecord {
@@ -208,10 +208,10 @@ export class ChatSession extends DurableObject<Env> {
         },
       });
     } catch (err) {
-      const reason = err instanceof ConfigError ? `config_error: ${err.message}` : `internal_error: ${(err as Error).message}`;
+      const failure: TurnFailure = { code: err instanceof ConfigError ? "config_error" : "internal_error", detail: (err as Error).message };
       console.error(`chat ${chatKey}: the turn for message ${message.id} failed:`, err);
-      await observer?.finished({ ok: false, error: reason }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
-      this.inbox.fail(message.seq, reason, Date.now());
+      await observer?.finished({ ok: false, ...failure }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
+      this.inbox.fail(message.seq, describeFailure(failure), Date.now());
       return { kind: "finished", backendLost: false };
     }
   }
@@ -307,6 +307,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private client(): PiBackendClient {
-    return new PiBackendClient(required(this.env, "PI_BACKEND_URL"), required(this.env, "PI_BACKEND_TOKEN"));
+    const { url, token } = backendConfig(this.env);
+    return new PiBackendClient(url, token);
   }
 }

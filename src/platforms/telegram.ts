@@ -4,7 +4,7 @@
  * commands, mentions of the bot and replies to it are.
  */
 import type { Message, MessageEntity, Update } from "@grammyjs/types";
-import type { Env } from "../env";
+import { type Env, secret } from "../env";
 import { ApiError } from "../http/errors";
 import { secretsEqual } from "../lib/timing-safe";
 import { type ChatMessage, ignore, type PlatformAdapter, parseJsonBody } from "./adapter";
@@ -23,7 +23,8 @@ export const telegram: PlatformAdapter = {
 
   async verify(request, _rawBody, env) {
     const given = request.headers.get(SECRET_HEADER);
-    if (given === null || !(await secretsEqual(given, env.TELEGRAM_WEBHOOK_SECRET ?? ""))) {
+    const expected = secret(env, "TELEGRAM_WEBHOOK_SECRET");
+    if (given === null || !(await secretsEqual(given, expected))) {
       throw new ApiError(401, "unauthorized", `missing or wrong ${SECRET_HEADER} header`);
     }
   },

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { COMMAND_CLAIM_MS } from "../chat/claims";
 import { runCommand } from "../chat/commands";
-import type { Env } from "../env";
+import { backendConfig, type Env } from "../env";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
 import type { ChatMessage, PlatformAdapter } from "./adapter";
@@ -70,5 +70,7 @@ async function accept(env: Env, adapter: PlatformAdapter, message: ChatMessage, 
     });
     return;
   }
+  // Checked before storing: the platform gets a 500 and redelivers once the configuration is fixed.
+  backendConfig(env);
   await session.enqueue({ chatKey: message.chatKey, messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
 }

@@ -1,7 +1,7 @@
 /** The plain HTTP interface: send a message to a chat, read it back with its reply. */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../env";
+import { backendConfig, type Env } from "../env";
 import { ApiError } from "../http/errors";
 import { readJson } from "../http/middleware";
 
@@ -28,6 +28,8 @@ export const messages = new Hono<{ Bindings: Env }>()
       const message = issue.message.includes(":") ? issue.message : `${field}: ${issue.message}`;
       throw new ApiError(400, "invalid_field", message);
     }
+    // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
+    backendConfig(c.env);
     const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
       chatKey: chat,
       messageId: parsed.data.id,
