@@ -17,7 +17,7 @@ export default defineConfig({
               bindings: {
                 PI_BACKEND_URL: `http://127.0.0.1:${inject("fakeBackendPort")}`,
                 PI_BACKEND_TOKEN: "test-backend-token",
-                API_TOKEN: "test-api-token",
+                API_TOKEN: "test-api-token-for-workers",
                 IDLE_TIMEOUT_SECONDS: "900",
                 TURN_HANDOVER_SECONDS: "840",
                 TELEGRAM_BOT_TOKEN: "123456789:TEST-fake-telegram-token",

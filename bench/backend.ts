@@ -21,7 +21,7 @@ const COLD_RUNS = 5;
 const WARM_RUNS = 40;
 const WARM_WORDS = 40;
 const WARM_MESSAGE = `[words:${WARM_WORDS}] warm`;
-const TOKEN = "bench-token";
+const TOKEN = "bench-backend-token";
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 const median = (values: number[]) => {

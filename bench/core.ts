@@ -19,7 +19,7 @@ import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
-const API_TOKEN = "bench-token";
+const API_TOKEN = "bench-api-token-0123456789";
 const CHATS = 50;
 const TURN_MS = 2_000;
 const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };

@@ -1,6 +1,6 @@
 /** Reads and completes `.dev.vars` (wrangler dev's secrets file) for the local stack. */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 /** Parses KEY=VALUE lines (quotes around the value are dropped). */
 export function parseDevVars(text) {
@@ -14,10 +14,12 @@ export function parseDevVars(text) {
 
 /**
  * Makes sure `path` holds an API_TOKEN and a PI_BACKEND_TOKEN, adding random ones where missing
- * and keeping every existing line. Returns the variables and the names it added.
+ * and keeping every existing line, and that only its owner can read it (mode 0600). Returns the
+ * variables, the names it added, and the mode it replaced (`"644"`), if it had to.
  */
 export function ensureDevVars(path) {
-  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const existed = existsSync(path);
+  const text = existed ? readFileSync(path, "utf8") : "";
   const vars = parseDevVars(text);
   const added = [];
   let extra = "";
@@ -32,5 +34,15 @@ export function ensureDevVars(path) {
     const separator = text && !text.endsWith("\n") ? "\n" : "";
     writeFileSync(path, `${header}${text}${separator}${extra}`, { mode: 0o600 });
   }
-  return { vars, added };
+  return { vars, added, replacedMode: existed ? makePrivate(path) : null };
+}
+
+/** Closes a file others can read or write to its owner; returns the old mode (octal) when it changed it. */
+function makePrivate(path) {
+  // Windows has no such permission bits (Node reports 0666 for every writable file).
+  if (process.platform === "win32") return null;
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return null;
+  chmodSync(path, 0o600);
+  return mode.toString(8);
 }

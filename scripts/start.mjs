@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDevVars } from "./dev-vars.mjs";
 import { detectProvider } from "./provider.mjs";
+import { agentWorkspace } from "./workspace.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const backendPort = Number(process.env.PORT || 8788);
@@ -18,8 +19,9 @@ const backendUrl = `http://127.0.0.1:${backendPort}`;
 const workerUrl = `http://127.0.0.1:${workerPort}`;
 
 // The Worker reads .dev.vars, so the backend gets its token from there too (not from the environment).
-const { vars, added } = ensureDevVars(join(root, ".dev.vars"));
-if (added.length > 0) console.log(`[start] created ${added.join(" and ")} in .dev.vars (random; keep the file private)`);
+const { vars, added, replacedMode } = ensureDevVars(join(root, ".dev.vars"));
+if (added.length > 0) console.log(`[start] created ${added.join(" and ")} in .dev.vars (random; only you can read the file)`);
+if (replacedMode) console.log(`[start] .dev.vars was readable by others (mode ${replacedMode}); made it 0600, as it holds the relay's secrets`);
 
 const provider = detectProvider();
 const entry = provider ? "src/pi-server/main.ts" : "src/demo/main.ts";
@@ -105,7 +107,8 @@ else if (!up) {
   // The token is read from .dev.vars by the shell, so it is never printed here.
   const auth = `-H "Authorization: Bearer $(sed -n 's/^API_TOKEN=//p' .dev.vars)"`;
   console.log("");
-  console.log(`[start] Ready: Worker on ${workerUrl}, pi backend on ${backendUrl}${provider ? "" : " (DEMO MODEL)"}. Send a message:`);
+  console.log(`[start] Ready: Worker on ${workerUrl}, pi backend on ${backendUrl}${provider ? "" : " (DEMO MODEL)"}.`);
+  console.log(`[start] The agent works in ${agentWorkspace(process.env, root)}, not in this checkout (PI_CWD or PI_WORKSPACE=per-chat change it). Send a message:`);
   console.log(`  curl -s -X POST ${workerUrl}/api/chats/hello/messages ${auth} -H "content-type: application/json" -d '{"text":"Hello, pi!"}'`);
   console.log("[start] then poll the reply with the messageId it returned:");
   console.log(`  curl -s ${workerUrl}/api/chats/hello/messages/<messageId> ${auth}`);

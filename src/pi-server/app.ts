@@ -1,5 +1,4 @@
 /** The HTTP surface of the pi backend: protocol v1 (docs/pi-backend-protocol.md) as a Hono app. */
-import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import {
@@ -10,13 +9,11 @@ import {
   SubmitTurnRequest,
   type SubmitTurnResponse,
 } from "../shared/protocol";
-import { bearerAuthorizer } from "./auth";
+import { requireBearer } from "./auth";
 import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
+import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
-
-/** When served by @hono/node-server the raw Node request is available as `c.env.incoming`. */
-type BackendEnv = { Bindings: Partial<HttpBindings> };
 
 /** Largest accepted request body; a 100,000-character message escaped as JSON fits comfortably. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,7 +21,6 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
 export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
-  const isAuthorized = bearerAuthorizer(token);
 
   app.onError((error, c) => {
     if (error instanceof BackendError) return c.json(error.toBody(), error.status, error.headers);
@@ -33,22 +29,11 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get("/healthz", (c) => c.json({ ok: true, sessions: manager.size } satisfies HealthResponse));
+  // Before every route, in the order the protocol fixes: path shape 400, Origin 403, token 401,
+  // content type 415, size 413; body validation (400) is left to each route.
+  app.use("*", checkRequestTarget, refuseBrowsers, requireBearer(token), requireJsonPosts, limitBody(MAX_BODY_BYTES));
 
-  app.use("*", async (c, next) => {
-    // The URL parser resolves `.`/`..` segments (even encoded ones) before routing, so an id of
-    // `..` would silently address another route; look at the path as the client sent it.
-    const raw = rawPath(c);
-    if (raw.startsWith("/v1/")) {
-      if (!isAuthorized(c.req.header("authorization"))) {
-        throw new BackendError(401, "unauthorized", "missing or wrong bearer token: send Authorization: Bearer <PI_BACKEND_TOKEN>");
-      }
-      if (raw.split("/").some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
-        throw new BackendError(400, "invalid_request", 'ids must not be "." or ".."');
-      }
-    }
-    await next();
-  });
+  app.get("/healthz", (c) => c.json({ ok: true, sessions: manager.size } satisfies HealthResponse));
 
   app.get("/v1/sessions", (c) => c.json({ sessions: manager.list() } satisfies ListSessionsResponse));
 
@@ -96,12 +81,6 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
   return app;
 }
 
-/** The request path before URL normalisation (node-server exposes the raw request); falls back to the parsed path. */
-function rawPath(c: Context<BackendEnv>): string {
-  const url = c.env?.incoming?.url;
-  return url ? url.split("?")[0]! : c.req.path;
-}
-
 /** Validates a path id (Hono hands it over URL-decoded). */
 function idParam(value: string | undefined, name: string): string {
   if (value === undefined || !isValidId(value)) {
@@ -116,12 +95,9 @@ function afterParam(value: string | undefined): number {
   return Number(value);
 }
 
-/** Reads the body once as text (bounded), parses JSON, validates with `schema`; errors name the field. */
+/** Reads the body once as text (bodyLimit has bounded it), parses JSON, validates with `schema`; errors name the field. */
 async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await c.req.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge();
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -135,8 +111,4 @@ async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.i
     throw new BackendError(400, "invalid_request", `${field}: ${issue?.message ?? "invalid"}`, { field });
   }
   return parsed.data;
-}
-
-function tooLarge(): BackendError {
-  return new BackendError(413, "too_large", `the body is larger than ${MAX_BODY_BYTES} bytes`);
 }

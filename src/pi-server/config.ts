@@ -1,6 +1,9 @@
 /** The backend's configuration, parsed from the environment in one place. */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { ConfigError } from "./errors";
+
+/** Where the agent works: one directory for every chat, or one per chat under `PI_DATA_DIR/workspaces`. */
+export type WorkspaceMode = "shared" | "per-chat";
 
 /** Everything the backend server needs to run. */
 export interface BackendConfig {
@@ -8,28 +11,54 @@ export interface BackendConfig {
   port: number;
   host: string;
   dataDir: string;
+  /** The agent's working directory when `workspace` is `shared`. */
   piCwd: string;
+  workspace: WorkspaceMode;
   piArgs: string[];
   maxSessions: number;
   idleSeconds: number;
   turnTimeoutSeconds: number;
 }
 
+/** The bearer token guards a shell, so a guessable one is refused. */
+export const MIN_TOKEN_CHARS = 16;
+
+const WORKSPACE_MODES: readonly WorkspaceMode[] = ["shared", "per-chat"];
+
 /** Parses `env` (normally `process.env`); throws a ConfigError naming the bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): BackendConfig {
   const token = env.PI_BACKEND_TOKEN;
   if (!token) throw new ConfigError("PI_BACKEND_TOKEN is required (the Worker sends it as a bearer token; see .dev.vars)");
+  if (token.length < MIN_TOKEN_CHARS) {
+    throw new ConfigError(
+      `PI_BACKEND_TOKEN must be at least ${MIN_TOKEN_CHARS} characters, got ${token.length} (it guards a shell: use a random one, e.g. \`openssl rand -hex 24\`)`,
+    );
+  }
+  const dataDir = resolve(cwd, env.PI_DATA_DIR || ".data/backend");
+  const workspace = workspaceMode(env);
+  if (workspace === "per-chat" && env.PI_CWD) {
+    throw new ConfigError("PI_CWD cannot be combined with PI_WORKSPACE=per-chat (each chat then works in PI_DATA_DIR/workspaces/<chat>): unset one of them");
+  }
   return {
     token,
     port: integer(env, "PORT", 8788, 0),
     host: env.HOST || "127.0.0.1",
-    dataDir: resolve(cwd, env.PI_DATA_DIR || ".data/backend"),
-    piCwd: resolve(cwd, env.PI_CWD || "."),
+    dataDir,
+    // Never the process's own directory: started from the checkout, that is the relay itself (.dev.vars, src/).
+    piCwd: env.PI_CWD ? resolve(cwd, env.PI_CWD) : join(dataDir, "workspace"),
+    workspace,
     piArgs: splitArgs(env.PI_ARGS ?? ""),
     maxSessions: integer(env, "MAX_SESSIONS", 8, 1),
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
   };
+}
+
+function workspaceMode(env: NodeJS.ProcessEnv): WorkspaceMode {
+  const raw = env.PI_WORKSPACE;
+  if (raw === undefined || raw === "") return "shared";
+  if ((WORKSPACE_MODES as readonly string[]).includes(raw)) return raw as WorkspaceMode;
+  throw new ConfigError(`PI_WORKSPACE must be "shared" (the default) or "per-chat", got "${raw}"`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {

@@ -4,7 +4,7 @@ import { FINISHED_TURN_RETENTION_MS, type ProtocolErrorBody, type ProtocolErrorC
 /** An error that becomes `{"error":{"code","message",...extra}}` with `status`. */
 export class BackendError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 409 | 413 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503,
     readonly code: ProtocolErrorCode,
     message: string,
     readonly extra: Record<string, unknown> = {},
@@ -31,6 +31,13 @@ export class UnknownTurnError extends BackendError {
   constructor(sessionId: string, turnId: string) {
     const minutes = FINISHED_TURN_RETENTION_MS / 60_000;
     super(404, "unknown_turn", `no turn ${turnId} in session ${sessionId} (finished turns are kept for ${minutes} minutes; a restarted backend forgets them)`);
+  }
+}
+
+/** 413: the request body is over the limit (counted while it streams in). */
+export class TooLargeError extends BackendError {
+  constructor(limitBytes: number) {
+    super(413, "too_large", `the body is larger than ${limitBytes} bytes; send a shorter message`);
   }
 }
 

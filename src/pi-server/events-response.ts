@@ -4,12 +4,23 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { EVENTS_CONTENT_TYPE } from "../shared/protocol";
 import type { Turn } from "./turn";
 
+/**
+ * Bytes queued for one events connection (written, not yet taken by the client) past which the
+ * connection is dropped. A subscriber that stops reading would otherwise make the backend hold the
+ * rest of the turn for it; dropped, it re-attaches with `after=` and gets the rest from the log.
+ */
+export const MAX_QUEUED_EVENT_BYTES = 8 * 1024 * 1024;
+
 const encoder = new TextEncoder();
 
 /** Where a burst of NDJSON lines goes. */
 interface LineSink {
   write(text: string): void;
   end(text: string): void;
+  /** Bytes written that the client has not taken yet. */
+  queued(): number;
+  /** Closes the connection at once, leaving the rest to a re-attach. */
+  drop(): void;
 }
 
 /**
@@ -25,39 +36,61 @@ export function eventsResponse(turn: Turn, after: number, outgoing?: ServerRespo
     const unsubscribe = subscribeInBursts(turn, after, {
       write: (text) => outgoing.write(text),
       end: (text) => outgoing.end(text),
+      queued: () => outgoing.writableLength,
+      drop: () => outgoing.destroy(),
     });
     // The client went away: stop delivering to it (the turn itself carries on).
     outgoing.once("close", unsubscribe);
     return RESPONSE_ALREADY_SENT;
   }
   let unsubscribe = () => {};
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      unsubscribe = subscribeInBursts(turn, after, {
-        write: (text) => controller.enqueue(encoder.encode(text)),
-        end: (text) => {
-          if (text) controller.enqueue(encoder.encode(text));
-          controller.close();
-        },
-      });
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        unsubscribe = subscribeInBursts(turn, after, {
+          write: (text) => controller.enqueue(encoder.encode(text)),
+          end: (text) => {
+            if (text) controller.enqueue(encoder.encode(text));
+            controller.close();
+          },
+          queued: () => -(controller.desiredSize ?? 0),
+          drop: () => controller.error(new Error("events subscriber too slow; re-attach with after=")),
+        });
+      },
+      cancel() {
+        unsubscribe();
+      },
     },
-    cancel() {
-      unsubscribe();
-    },
-  });
+    // Counted in bytes with no allowance, so desiredSize is minus the bytes queued.
+    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+  );
   return new Response(body, { headers });
 }
 
 /**
  * Subscribes to `turn` and hands the sink one string per synchronous burst of events (pi often
  * writes many lines per stdout chunk): as live as one write per event, with far fewer writes.
+ * The queue is looked at before each burst, not after: one burst of any size (a long replay) is
+ * always written, and only a client still holding more than MAX_QUEUED_EVENT_BYTES when the next
+ * one comes is dropped, so the queue stays under the limit plus one burst.
  */
 function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => void {
   let pending = "";
   let scheduled = false;
   let ended = false;
+  let dropped = false;
   const flush = () => {
     scheduled = false;
+    if (dropped) return;
+    const queued = sink.queued();
+    if (queued > MAX_QUEUED_EVENT_BYTES) {
+      dropped = true;
+      pending = "";
+      unsubscribe();
+      sink.drop();
+      console.warn(`[backend] dropped a slow events stream of turn ${turn.turnId} in session ${turn.sessionId}: ${queued} bytes unread; it re-attaches with after=`);
+      return;
+    }
     if (ended) sink.end(pending);
     else if (pending) sink.write(pending);
     pending = "";
@@ -68,7 +101,7 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
       queueMicrotask(flush);
     }
   };
-  return turn.subscribe(after, {
+  const unsubscribe = turn.subscribe(after, {
     event: (event) => {
       pending += `${JSON.stringify(event)}\n`;
       schedule();
@@ -78,4 +111,5 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
       schedule();
     },
   });
+  return unsubscribe;
 }

@@ -1,4 +1,5 @@
 /** Entry point of `npm run backend`: the pi backend server on Node. */
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { createBackendApp } from "./app";
 import { type BackendConfig, loadConfig } from "./config";
@@ -6,6 +7,9 @@ import { ConfigError } from "./errors";
 import { SessionManager } from "./session-manager";
 
 function main(): void {
+  // Before anything is written or spawned: pi inherits it, so its session histories and whatever
+  // the agent creates are private to this user as well (see private-files.ts).
+  process.umask(0o077);
   let config: BackendConfig;
   try {
     config = loadConfig(process.env);
@@ -21,7 +25,8 @@ function main(): void {
   const app = createBackendApp(manager, config.token);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const args = config.piArgs.length ? ` ${config.piArgs.join(" ")}` : "";
-    console.log(`[backend] pi backend listening on http://${config.host}:${info.port} (pi --mode rpc${args}; data in ${config.dataDir})`);
+    const workspace = config.workspace === "per-chat" ? `${join(config.dataDir, "workspaces")}/<chat> (one directory per chat)` : config.piCwd;
+    console.log(`[backend] pi backend listening on http://${config.host}:${info.port} (pi --mode rpc${args}; data in ${config.dataDir}; pi works in ${workspace})`);
   });
 
   server.on("error", (error: NodeJS.ErrnoException) => {

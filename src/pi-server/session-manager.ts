@@ -3,22 +3,26 @@
  * (get-or-create, remove); turns hold only their own session's lock, and listing, health and idle
  * cleanup read `lastActivity` without waiting on any turn.
  */
-import { renameSync, mkdirSync, existsSync } from "node:fs";
-import { dirname } from "node:path";
 import type { SessionInfo } from "../shared/protocol";
+import { agentEnvironment } from "./agent-env";
 import type { BackendConfig } from "./config";
 import { BusyError, CapacityError } from "./errors";
-import { archivedSessionFile, piCliPath, sessionFile, turnLogFile } from "./paths";
+import { chatWorkspace, piCliPath, turnLogFile } from "./paths";
 import { PiProcess } from "./pi-process";
+import { makePrivateDataDir, makePrivateDir } from "./private-files";
 import { Session } from "./session";
+import { archiveSessionFile, prepareSessionFile } from "./session-file";
 import { Turn } from "./turn";
 import { turnLogWriter } from "./turn-log";
 import { TurnStore } from "./turn-store";
 
 /** Settings for the manager: the backend config's session settings, plus times injectable so tests need not wait. */
 export interface SessionManagerOptions
-  extends Pick<BackendConfig, "dataDir" | "piCwd" | "piArgs" | "maxSessions" | "idleSeconds" | "turnTimeoutSeconds"> {
-  /** Environment for pi (default `process.env`); tests point PI_CODING_AGENT_DIR at a temp dir here. */
+  extends Pick<BackendConfig, "dataDir" | "piCwd" | "workspace" | "piArgs" | "maxSessions" | "idleSeconds" | "turnTimeoutSeconds"> {
+  /**
+   * The environment pi's own is made from (default `process.env`), less the relay's secrets (see
+   * agent-env.ts); tests point PI_CODING_AGENT_DIR at a temp dir here.
+   */
   env?: NodeJS.ProcessEnv;
   now?: () => number;
   readyTimeoutMs?: number;
@@ -43,13 +47,22 @@ export class SessionManager {
   /** Sessions whose process is being stopped: a successor waits for the exit before spawning. */
   private readonly exiting = new Map<string, Promise<void>>();
   private readonly cliPath: string;
+  private readonly agentEnv: NodeJS.ProcessEnv;
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.now = options.now ?? Date.now;
     this.cliPath = options.cliPath ?? piCliPath();
+    this.agentEnv = agentEnvironment(options.env ?? process.env);
     this.turns = new TurnStore(undefined, this.now);
+    makePrivateDataDir(options.dataDir);
+    if (options.workspace !== "per-chat") makePrivateDir(options.piCwd); // there from the start, as the startup line says
+  }
+
+  /** Where the agent of `sessionId` works. */
+  private workspaceOf(sessionId: string): string {
+    return this.options.workspace === "per-chat" ? chatWorkspace(this.options.dataDir, sessionId) : this.options.piCwd;
   }
 
   /**
@@ -101,11 +114,7 @@ export class SessionManager {
     // A turn may have arrived while the process stopped; its pi already has the old history open.
     const raced = this.sessions.get(sessionId)?.currentTurn;
     if (raced) throw new BusyError(raced.turnId);
-    const file = sessionFile(this.options.dataDir, sessionId);
-    if (!existsSync(file)) return;
-    const archived = archivedSessionFile(this.options.dataDir, sessionId, new Date(this.now()));
-    mkdirSync(dirname(archived), { recursive: true });
-    renameSync(file, archived);
+    archiveSessionFile(this.options.dataDir, sessionId, new Date(this.now()));
   }
 
   /** Every live or starting session. Reads plain fields only, so it answers while turns run. */
@@ -163,14 +172,13 @@ export class SessionManager {
     const predecessors = [this.exiting.get(sessionId)];
     if (this.sessions.size >= this.options.maxSessions) predecessors.push(this.makeRoom());
     const session: Session = new Session(sessionId, {
-      spawn: () =>
-        new PiProcess({
-          cliPath: this.cliPath,
-          sessionFile: sessionFile(this.options.dataDir, sessionId),
-          args: this.options.piArgs,
-          cwd: this.options.piCwd,
-          env: { PI_SKIP_VERSION_CHECK: "1", ...(this.options.env ?? process.env) },
-        }),
+      spawn: () => {
+        // Made on every spawn, not once: a workspace someone removed comes back instead of failing the turn.
+        const cwd = this.workspaceOf(sessionId);
+        makePrivateDir(cwd);
+        const sessionFile = prepareSessionFile(this.options.dataDir, sessionId, cwd);
+        return new PiProcess({ cliPath: this.cliPath, sessionFile, args: this.options.piArgs, cwd, env: this.agentEnv });
+      },
       predecessors: Promise.all(predecessors),
       onClosed: (closed) => this.removeIfCurrent(closed),
       now: this.now,

@@ -2,6 +2,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { isTerminal, type TurnEvent } from "../shared/protocol";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-files";
 
 // A recursive mkdir costs as much as the append itself; each session's directory is made once.
 const madeDirs = new Set<string>();
@@ -19,8 +20,8 @@ export function turnLogWriter(path: string): (event: TurnEvent) => void {
     lines.push(JSON.stringify(event));
     if (!isTerminal(event)) return;
     setImmediate(() => {
-      (madeDirs.has(dir) ? Promise.resolve() : mkdir(dir, { recursive: true }).then(() => void madeDirs.add(dir)))
-        .then(() => appendFile(path, `${lines.join("\n")}\n`))
+      (madeDirs.has(dir) ? Promise.resolve() : mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE }).then(() => void madeDirs.add(dir)))
+        .then(() => appendFile(path, `${lines.join("\n")}\n`, { mode: PRIVATE_FILE_MODE }))
         // A full disk must not take the backend down; the in-memory log is what clients read.
         .catch((error: NodeJS.ErrnoException) => {
           if (error.code === "ENOENT") madeDirs.delete(dir); // removed behind our back: make it again next time

@@ -78,6 +78,8 @@ export function isTerminal(event: TurnEventBody): event is Extract<TurnEventBody
 /** Error codes used in `{"error":{"code","message"}}` bodies. */
 export type ProtocolErrorCode =
   | "unauthorized"
+  | "forbidden_origin"
+  | "unsupported_media_type"
   | "invalid_request"
   | "not_found"
   | "unknown_turn"

@@ -9,7 +9,7 @@ import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
 import type { ChatSessions, Env as Settings, Registries } from "./config/env";
 import { renderError } from "./http/errors";
-import { limitBody, requireApiToken } from "./http/middleware";
+import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
 import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
@@ -20,8 +20,10 @@ export { Registry } from "./registry/registry";
 export type Env = Settings & ChatSessions<ChatSession> & Registries<Registry>;
 
 const api = new Hono<{ Bindings: Env }>()
-  // Checked in this order: 401, then 413, then 400 in the handlers.
+  // Checked in this order: 403, 401, 415, 413, then 400 in the handlers.
+  .use(rejectForeignOrigin)
   .use(requireApiToken)
+  .use(requireJsonPost)
   .use(limitBody)
   .route("/", messages)
   .route("/", status);

@@ -10,7 +10,7 @@ import { type BackendHarness, startBackend, TEST_TOKEN } from "../fixtures/backe
 import { fakeReplyText } from "../fixtures/fake-llm";
 import { startWranglerDev, type WranglerDev } from "../fixtures/wrangler-dev";
 
-const API_TOKEN = "e2e-api-token";
+const API_TOKEN = "e2e-api-token-0123456789";
 const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
 let backend: BackendHarness;
 let worker: WranglerDev;

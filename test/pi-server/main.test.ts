@@ -40,11 +40,11 @@ describe("the backend process", () => {
   });
 
   it("answers through the demo model, labelled, and stops every pi cleanly on SIGTERM", async () => {
-    const run = runEntry("src/demo/main.ts", { PI_BACKEND_TOKEN: "main-test-token", PORT: "0", PI_DATA_DIR: join(tmp, "data"), PI_CWD: tmp });
+    const run = runEntry("src/demo/main.ts", { PI_BACKEND_TOKEN: "main-test-token-0123", PORT: "0", PI_DATA_DIR: join(tmp, "data"), PI_CWD: tmp });
     await waitFor(() => /listening on http:\/\/[\d.]+:\d+/.test(run.output.stdout), 30_000, "the backend to listen");
     expect(run.output.stdout).toContain("[evie-edge demo model]");
     const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(run.output.stdout)![1]!;
-    const headers = { authorization: "Bearer main-test-token", "content-type": "application/json" };
+    const headers = { authorization: "Bearer main-test-token-0123", "content-type": "application/json" };
 
     const submitted = await fetch(`${url}/v1/sessions/http:main/turns`, { method: "POST", headers, body: JSON.stringify({ turnId: "t1", message: "hello demo" }) });
     expect(submitted.status).toBe(202);
@@ -67,13 +67,13 @@ describe("npm start's helpers", () => {
   const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(root, "scripts", file)).href)) as T;
 
   it("creates .dev.vars tokens on first run and keeps existing values", async () => {
-    const { ensureDevVars } = await load<{ ensureDevVars(path: string): { vars: Record<string, string>; added: string[] } }>("dev-vars.mjs");
+    const { ensureDevVars } = await load<{ ensureDevVars(path: string): { vars: Record<string, string>; added: string[]; replacedMode: string | null } }>("dev-vars.mjs");
     const fresh = join(tmp, "fresh.dev.vars");
     const first = ensureDevVars(fresh);
     expect(first.added).toEqual(["API_TOKEN", "PI_BACKEND_TOKEN"]);
     expect(first.vars.API_TOKEN).toMatch(/^[0-9a-f]{48}$/);
     expect(first.vars.API_TOKEN).not.toBe(first.vars.PI_BACKEND_TOKEN);
-    expect(ensureDevVars(fresh)).toEqual({ vars: first.vars, added: [] });
+    expect(ensureDevVars(fresh)).toEqual({ vars: first.vars, added: [], replacedMode: null });
 
     const existing = join(tmp, "existing.dev.vars");
     writeFileSync(existing, 'API_TOKEN="mine"\nTELEGRAM_BOT_TOKEN=abc');

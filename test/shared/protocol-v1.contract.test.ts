@@ -138,11 +138,11 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
   it("with no turn running: abort answers false, steer 409 not_running, reset true", async () => {
     const id = session();
     await turn(id, "t1", "idle now [words:1]");
-    const abort = await call("POST", `/v1/sessions/${id}/abort`);
+    const abort = await call("POST", `/v1/sessions/${id}/abort`, {});
     expect(abort.status).toBe(200);
     expect(await abort.json()).toEqual({ aborted: false });
     await expectError(await call("POST", `/v1/sessions/${id}/steer`, { message: "go left" }), 409, "not_running");
-    const reset = await call("POST", `/v1/sessions/${id}/reset`);
+    const reset = await call("POST", `/v1/sessions/${id}/reset`, {});
     expect(reset.status).toBe(200);
     expect(await reset.json()).toEqual({ reset: true });
   });
@@ -164,6 +164,17 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
     const id = session();
     await turn(id, "t1", "after [words:1]");
     await expectError(await call("GET", `/v1/sessions/${id}/turns/t1/events?after=abc`), 400, "invalid_request");
+  });
+
+  it("refuses a browser (any Origin) with 403 forbidden_origin, and a POST that is not JSON with 415", async () => {
+    const fromPage = await fetch(`${server.url}/v1/sessions`, { headers: { authorization: `Bearer ${server.token}`, origin: "https://page.example" } });
+    await expectError(fromPage, 403, "forbidden_origin");
+    const plain = await fetch(`${server.url}/v1/sessions/${session()}/turns`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}`, "content-type": "text/plain" },
+      body: JSON.stringify({ turnId: "t1", message: "hi" }),
+    });
+    await expectError(plain, 415, "unsupported_media_type");
   });
 
   it("answers 404 not_found for a route it does not have", async () => {

@@ -3,7 +3,8 @@ import { SELF } from "cloudflare:test";
 import { inject } from "vitest";
 import type { LogEntry, Script } from "../fixtures/fake-backend";
 
-export const API_TOKEN = "test-api-token";
+/** As in vitest.config.mts; at least 16 characters, or the Worker refuses it. */
+export const API_TOKEN = "test-api-token-for-workers";
 
 /** Calls the Worker with the API token (unless `auth: false`). */
 export function api(path: string, init: RequestInit & { json?: unknown; auth?: boolean } = {}): Promise<Response> {
@@ -78,4 +79,26 @@ export async function backendLog(sessionId: string): Promise<LogEntry[]> {
 /** A chat id no other test uses. */
 export function freshChat(prefix = "c"): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 12)}`;
+}
+
+/** Bodies are cut off here if nothing stops them first: 256 MiB, far past any limit, yet a test that reads it all still ends. */
+const UNENDING_BODY_BYTES = 256 * 1024 * 1024;
+
+/** A chunked request body that goes on and on (JSON-looking), counting what the receiver pulled from it. */
+export function unendingBody(prefix = '{"text":"'): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
+  const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+  let pulled = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled === 0) {
+        const start = new TextEncoder().encode(prefix);
+        pulled += start.length;
+        return controller.enqueue(start);
+      }
+      if (pulled >= UNENDING_BODY_BYTES) return controller.close();
+      pulled += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, pulled: () => pulled };
 }

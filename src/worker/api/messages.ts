@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ChatSessionCore } from "../chat/chat-session";
+import { backendConfig } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readJson } from "../http/middleware";
@@ -28,6 +29,8 @@ export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore>
       const message = issue.message.includes(":") ? issue.message : `${field}: ${issue.message}`;
       throw new ApiError(400, "invalid_field", message);
     }
+    // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
+    backendConfig(c.env);
     const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
       messageId: parsed.data.id,
       text: parsed.data.text,

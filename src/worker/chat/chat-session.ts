@@ -5,7 +5,7 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { ConfigError, idleTimeoutSeconds, required, turnHandoverSeconds } from "../config/config";
+import { backendConfig, ConfigError, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
 import type { Registry } from "../registry/registry";
@@ -16,7 +16,7 @@ import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { chatSchema } from "./schema";
 import { runTurn, type TurnResult } from "./turn-runner";
-import { silentObserver, type TurnObserver } from "./turn-observer";
+import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 /** What a caller sees of a stored message. */
 export interface MessageRecord {
@@ -200,10 +200,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         },
       });
     } catch (err) {
-      const reason = err instanceof ConfigError ? `config_error: ${err.message}` : `internal_error: ${(err as Error).message}`;
+      const failure: TurnFailure = { code: err instanceof ConfigError ? "config_error" : "internal_error", detail: (err as Error).message };
       console.error(`chat ${chatKey}: the turn for message ${message.id} failed:`, err);
-      await observer?.finished({ ok: false, error: reason }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
-      this.inbox.fail(message.seq, reason, Date.now());
+      await observer?.finished({ ok: false, ...failure }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
+      this.inbox.fail(message.seq, describeFailure(failure), Date.now());
       return { kind: "finished", backendLost: false };
     }
   }
@@ -303,6 +303,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private client(): PiBackendClient {
-    return new PiBackendClient(required(this.env, "PI_BACKEND_URL"), required(this.env, "PI_BACKEND_TOKEN"));
+    const { url, token } = backendConfig(this.env);
+    return new PiBackendClient(url, token);
   }
 }

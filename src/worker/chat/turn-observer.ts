@@ -11,7 +11,22 @@ export interface TurnObserver {
   finished(outcome: TurnOutcome): Promise<void>;
 }
 
-export type TurnOutcome = { ok: true; text: string } | { ok: false; error: string };
+export type TurnOutcome = { ok: true; text: string } | ({ ok: false } & TurnFailure);
+
+/**
+ * Why a turn failed. `detail` may hold pi's stderr, file paths or a provider's error body: it goes
+ * to the log and the stored message (read over the authenticated API), never into a chat.
+ */
+export interface TurnFailure {
+  /** Machine-readable: a turn_error code (`llm_error`, …) or one of ours (`backend_lost_turn`, `config_error`, …). */
+  code: string;
+  detail: string;
+}
+
+/** The failure as the message record stores it: `code: detail`. */
+export function describeFailure(failure: TurnFailure): string {
+  return `${failure.code}: ${failure.detail}`;
+}
 
 /** Observer for messages that nobody streams to. */
 export const silentObserver: TurnObserver = {

@@ -6,7 +6,7 @@
 import { BackendError, type PiBackendClient } from "../pi-client/client";
 import type { TurnEvent } from "../../shared/protocol";
 import type { Inbox, InboxMessage } from "./inbox";
-import type { TurnObserver } from "./turn-observer";
+import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -41,7 +41,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
 
   if (!message.submitted) {
     const failure = await submit(ctx, turnId);
-    if (failure) return finishFailed(ctx, failure.error, failure.backendLost);
+    if (failure) return finishFailed(ctx, failure, failure.backendLost);
     inbox.markSubmitted(message.seq, now());
     ctx.onSubmitted();
   }
@@ -81,7 +81,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
             inbox.finish(message.seq, terminal.text, event.seq, now());
             return { kind: "finished", backendLost: false };
           }
-          return finishFailed(ctx, terminal.error, terminal.backendLost);
+          return finishFailed(ctx, terminal, terminal.backendLost);
         }
         lastSeq = event.seq;
         if (event.type === "text_delta") {
@@ -93,10 +93,10 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     } catch (err) {
       if (abort.signal.aborted) return { kind: "handover" };
       if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
-        return finishFailed(ctx, "backend_lost_turn: the pi backend no longer knows this turn (it was restarted?)", true);
+        return finishFailed(ctx, { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" }, true);
       }
       if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
-        return finishFailed(ctx, `backend_rejected: ${err.message}`, false);
+        return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
       }
       console.warn(`chat ${chatKey}: event stream for turn ${turnId} broke: ${(err as Error).message}`);
     } finally {
@@ -106,14 +106,14 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     // The stream ended without a terminal event: re-attach after what we applied.
     failedAttempts++;
     if (failedAttempts > MAX_REATTACH_ATTEMPTS) {
-      return finishFailed(ctx, "backend_unreachable: lost the turn's event stream and could not re-attach", true);
+      return finishFailed(ctx, { code: "backend_unreachable", detail: "lost the turn's event stream and could not re-attach" }, true);
     }
     await sleep(Math.min(200 * 2 ** (failedAttempts - 1), 5_000));
   }
 }
 
 /** Submits the turn; a stray turn still running in our backend session is aborted first. */
-async function submit(ctx: TurnContext, turnId: string): Promise<{ error: string; backendLost: boolean } | null> {
+async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | null> {
   const { client, chatKey, message } = ctx;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -129,26 +129,31 @@ async function submit(ctx: TurnContext, turnId: string): Promise<{ error: string
       }
       if (err.code === "capacity") {
         const hint = err.retryAfterSeconds ? ` (retry after ${err.retryAfterSeconds} s)` : "";
-        return { error: `backend_capacity: the pi backend has no room for another session${hint}`, backendLost: false };
+        return { code: "backend_capacity", detail: `the pi backend has no room for another session${hint}`, backendLost: false };
       }
       const lost = err.code === "unreachable" || err.status >= 500;
-      return { error: `${err.code}: ${err.message}`, backendLost: lost };
+      return { code: err.code, detail: err.message, backendLost: lost };
     }
   }
 }
 
-type Terminal = { ok: true; text: string } | { ok: false; error: string; backendLost: boolean };
+type Terminal = { ok: true; text: string } | ({ ok: false; backendLost: boolean } & TurnFailure);
 
 function terminalOf(event: TurnEvent): Terminal | null {
   if (event.type === "turn_end") return { ok: true, text: event.text };
   if (event.type === "turn_error") {
-    return { ok: false, error: `${event.code}: ${event.message}`, backendLost: event.code === "process_crashed" };
+    return { ok: false, code: event.code, detail: event.message, backendLost: event.code === "process_crashed" };
   }
   return null;
 }
 
-async function finishFailed(ctx: TurnContext, error: string, backendLost: boolean): Promise<TurnResult> {
-  await ctx.observer.finished({ ok: false, error });
+/** The detail goes to the log and the stored record; the observer decides what a chat may see of it. */
+async function finishFailed(ctx: TurnContext, failure: TurnFailure, backendLost: boolean): Promise<TurnResult> {
+  const { code, detail } = failure;
+  const error = describeFailure(failure);
+  if (code === "aborted") console.log(`chat ${ctx.chatKey}: message ${ctx.message.id} stopped: ${error}`);
+  else console.error(`chat ${ctx.chatKey}: message ${ctx.message.id} failed: ${error}`);
+  await ctx.observer.finished({ ok: false, code, detail });
   ctx.inbox.fail(ctx.message.seq, error, ctx.now());
   return { kind: "finished", backendLost };
 }

@@ -1,7 +1,7 @@
 /** Config parsing: required settings and the numeric ones, read from the bindings. */
 import type { Env } from "./env";
 
-/** A required setting is missing; the message names it. */
+/** A required setting is missing or unsafe; the message names it. */
 export class ConfigError extends Error {
   readonly code = "config_error";
 }
@@ -14,6 +14,51 @@ export function required(
   const value = env[name];
   if (!value) throw new ConfigError(`${name} is required (set it in wrangler.toml [vars] or as a secret in .dev.vars)`);
   return value;
+}
+
+/** Shortest secret we accept: anything shorter can be guessed by someone who can reach the route. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** Returns the named secret, or throws naming it when it is missing or shorter than MIN_SECRET_LENGTH. */
+export function secret(env: Env, name: "PI_BACKEND_TOKEN" | "API_TOKEN" | "TELEGRAM_WEBHOOK_SECRET"): string {
+  const value = required(env, name);
+  if (value.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`${name} is too short (${value.length} characters); use at least ${MIN_SECRET_LENGTH} random characters`);
+  }
+  return value;
+}
+
+/** Where the pi backend is and how to authenticate to it. */
+export interface BackendConfig {
+  url: string;
+  token: string;
+}
+
+/**
+ * The backend's URL and token, refused when they would leak: a short token, or a plain-`http://`
+ * URL to another machine (the bearer token and every prompt would cross the network in clear)
+ * unless PI_BACKEND_ALLOW_HTTP=1 says that network is trusted.
+ */
+export function backendConfig(env: Env): BackendConfig {
+  const raw = required(env, "PI_BACKEND_URL");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PI_BACKEND_URL is not a URL: "${raw}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(`PI_BACKEND_URL must be http:// or https://, got ${url.protocol}`);
+  if (url.protocol === "http:" && !isLoopback(url.hostname) && env.PI_BACKEND_ALLOW_HTTP !== "1") {
+    throw new ConfigError(
+      `PI_BACKEND_URL uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,
+    );
+  }
+  return { url: raw, token: secret(env, "PI_BACKEND_TOKEN") };
+}
+
+/** True for hosts that never leave this machine: 127.0.0.0/8, ::1 and localhost (as the URL parser normalises them). */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 /**

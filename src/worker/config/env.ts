@@ -7,9 +7,11 @@
 export interface Env {
   /** Base URL of the pi backend server (protocol v1). */
   PI_BACKEND_URL?: string;
-  /** Bearer token the backend expects (secret). */
+  /** `1` lets PI_BACKEND_URL use plain `http://` to a host that is not loopback (the token then crosses the network in clear). */
+  PI_BACKEND_ALLOW_HTTP?: string;
+  /** Bearer token the backend expects (secret, at least 16 characters). */
   PI_BACKEND_TOKEN?: string;
-  /** Bearer token for /api/* (secret). */
+  /** Bearer token for /api/* (secret, at least 16 characters). */
   API_TOKEN?: string;
   /** Seconds without activity before a chat's backend session is released (default 900). */
   IDLE_TIMEOUT_SECONDS?: string;
@@ -17,7 +19,7 @@ export interface Env {
   TURN_HANDOVER_SECONDS?: string;
   /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
   TELEGRAM_BOT_TOKEN?: string;
-  /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret). */
+  /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret, at least 16 characters). */
   TELEGRAM_WEBHOOK_SECRET?: string;
   /** Telegram Bot API base URL (default https://api.telegram.org). */
   TELEGRAM_API_BASE?: string;

@@ -51,7 +51,9 @@ export class PiBackendClient {
     return ((await res.json()) as { released: boolean }).released;
   }
 
-  private async call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  /** Every POST carries a JSON body (`{}` when it has nothing to say): the backend refuses any other POST with 415. */
+  private async call(method: "GET" | "POST" | "DELETE", path: string, body?: object, signal?: AbortSignal): Promise<Response> {
+    const post = method === "POST";
     let res: Response;
     try {
       res = await fetch(this.baseUrl.replace(/\/+$/, "") + path, {
@@ -59,9 +61,9 @@ export class PiBackendClient {
         signal,
         headers: {
           authorization: `Bearer ${this.token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(post ? { "content-type": "application/json" } : {}),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: post ? JSON.stringify(body ?? {}) : undefined,
       });
     } catch (err) {
       if (signal?.aborted) throw err;

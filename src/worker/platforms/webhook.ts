@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import { backendConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
 import { type ChatMessage, type Inbound, MalformedPayloadError, type PlatformAdapter, type PlatformEnv, VerificationError } from "./adapter";
@@ -80,5 +81,7 @@ async function accept(env: PlatformEnv, adapter: PlatformAdapter, message: ChatM
     });
     return;
   }
+  // Checked before storing: the platform gets a 500 and redelivers once the configuration is fixed.
+  backendConfig(env);
   await session.enqueue({ messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
 }

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { api, backendLog, control, freshChat, script, send, settled } from "../helpers";
+import { API_TOKEN, api, backendLog, control, freshChat, script, send, settled } from "../helpers";
 
 const post = (chatId: string, body: unknown, init: RequestInit & { auth?: boolean } = {}) =>
-  api(`/api/chats/${chatId}/messages`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), ...init });
+  api(`/api/chats/${chatId}/messages`, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+    headers: { "content-type": "application/json", ...(init.headers as Record<string, string>) },
+  });
 
 describe("POST /api/chats/:chatId/messages", () => {
   it("accepts a message with 202, runs its turn and stores the reply", async () => {
@@ -28,6 +33,14 @@ describe("POST /api/chats/:chatId/messages", () => {
     expect(submits).toHaveLength(1);
   });
 
+  it("keeps a failed turn's full detail in the record, for the token holder", async () => {
+    const chat = freshChat();
+    const detail = "pi stderr: Error: ENOENT: open '/home/evie/.pi/agent/models.json'";
+    await script(`http:${chat}`, { deltas: [], error: { code: "llm_error", message: detail } });
+    const failed = await settled(chat, (await send(chat, "fail")).messageId);
+    expect(failed).toMatchObject({ state: "failed", error: `llm_error: ${detail}` });
+  });
+
   it("counts the messages ahead in position", async () => {
     const chat = freshChat();
     await script(`http:${chat}`, { hold: true });
@@ -41,13 +54,14 @@ describe("POST /api/chats/:chatId/messages", () => {
   });
 });
 
-describe("errors, in the order 401, 413, 400", () => {
+describe("errors, 401, 413 and 400 (api-guards.test.ts has 403 and 415 and the whole order)", () => {
   it("refuses a missing or wrong token with 401", async () => {
     const variants: Record<string, string>[] = [
       {},
       { authorization: "Bearer wrong" },
       { authorization: "Bearer " },
-      { authorization: "Bearer test-api-token-and-more" },
+      { authorization: `Bearer ${API_TOKEN}-and-more` },
+      { authorization: `Bearer ${API_TOKEN.slice(0, -1)}` },
       { authorization: "Basic dGVzdA==" },
     ];
     for (const headers of variants) {
@@ -74,7 +88,7 @@ describe("errors, in the order 401, 413, 400", () => {
         controller.close();
       },
     });
-    const res = await api("/api/chats/a/messages", { method: "POST", body: stream, headers: { "transfer-encoding": "chunked" } });
+    const res = await api("/api/chats/a/messages", { method: "POST", body: stream, headers: { "content-type": "application/json", "transfer-encoding": "chunked" } });
     expect(res.status).toBe(413);
   });
 

@@ -155,11 +155,15 @@ export async function slackSignature(secret: string, timestamp: string, body: st
   return `v0=${[...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
+type SlackPostOptions = { timestamp?: number; signature?: string | null; retryNum?: number; body?: string };
+
 /** POSTs a payload to the Worker's Slack webhook, signed unless told otherwise. */
-export async function postSlack(
-  payload: unknown,
-  options: { timestamp?: number; signature?: string | null; retryNum?: number; body?: string } = {},
-): Promise<Response> {
+export function postSlack(payload: unknown, options: SlackPostOptions = {}): Promise<Response> {
+  return postSlackTo(deliver, payload, options);
+}
+
+/** As postSlack, through `send` (e.g. the Worker called with other bindings). */
+export async function postSlackTo(send: (request: Request) => Promise<Response>, payload: unknown, options: SlackPostOptions = {}): Promise<Response> {
   const body = options.body ?? JSON.stringify(payload);
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const headers: Record<string, string> = { "content-type": "application/json", "x-slack-request-timestamp": timestamp };
@@ -169,7 +173,7 @@ export async function postSlack(
     headers["x-slack-retry-num"] = String(options.retryNum);
     headers["x-slack-retry-reason"] = "http_timeout";
   }
-  return deliver(new Request("https://evie.test/webhooks/slack", { method: "POST", headers, body }));
+  return send(new Request("https://evie.test/webhooks/slack", { method: "POST", headers, body }));
 }
 
 /** Every Web API call the fake saw for this channel. */

@@ -5,7 +5,8 @@
  * of the delivery state, so `finished` run again after a crash or re-attach sends nothing twice.
  */
 import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
-import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
+import { type Outbound, type Platform, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
+import { failureNotice } from "./failure-notice";
 import type { DeliveryState, DeliveryStore } from "./store";
 import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
 import { previewOf, splitText } from "./split";
@@ -82,7 +83,7 @@ export class ReplyStream implements TurnObserver {
     if (this.state.final) return;
     // A re-run after a crash mid-delivery continues the text it started with, whatever outcome it is told now.
     if (this.state.finalText === null) {
-      this.state.finalText = finalText(outcome, this.latest ?? "");
+      this.state.finalText = finalText(outcome, this.latest ?? "", this.options.target.platform);
       this.save();
     }
     try {
@@ -191,12 +192,12 @@ export class ReplyStream implements TurnObserver {
   }
 }
 
-/** The text a finished turn leaves in the chat. */
-export function finalText(outcome: TurnOutcome, partial: string): string {
+/** The text a finished turn leaves in the chat: the reply, or what was streamed of it and why it stopped (never the failure's detail). */
+export function finalText(outcome: TurnOutcome, partial: string, platform: Platform): string {
   if (outcome.ok) return outcome.text.trim() ? outcome.text : "(The agent finished without a text reply.)";
   const before = partial.trim() ? `${partial}\n\n` : "";
-  if (outcome.error.startsWith("aborted")) return `${before}⏹ Stopped.`;
-  return `${before}⚠️ The agent could not finish this reply: ${outcome.error}`;
+  if (outcome.code === "aborted") return `${before}⏹ Stopped.`;
+  return `${before}${failureNotice(outcome, platform)}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -4,11 +4,12 @@
  * commands, mentions of the bot and replies to it are.
  */
 import type { Message, MessageEntity, Update } from "@grammyjs/types";
+import { secret } from "../../config/config";
 import type { Env } from "../../config/env";
 import { secretsEqual } from "../../http/timing-safe";
 import { type ChatMessage, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
-import { parseCommand } from "../command-names";
 import { encodeChatKey } from "../chat-key";
+import { parseCommand } from "../command-names";
 import { botIdOf, TelegramOutbound, telegramApi } from "./outbound";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
@@ -23,7 +24,8 @@ export const telegram: PlatformAdapter = {
 
   async verify(request, _rawBody, env) {
     const given = request.headers.get(SECRET_HEADER);
-    if (given === null || !(await secretsEqual(given, env.TELEGRAM_WEBHOOK_SECRET ?? ""))) {
+    const expected = secret(env, "TELEGRAM_WEBHOOK_SECRET");
+    if (given === null || !(await secretsEqual(given, expected))) {
       throw new VerificationError(`missing or wrong ${SECRET_HEADER} header`);
     }
   },

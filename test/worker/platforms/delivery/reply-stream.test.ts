@@ -46,7 +46,7 @@ describe("ReplyStream", () => {
       const observer = stream(store, target);
       await observer.started();
       // Even told a different outcome now (the re-run lost the turn's end), it finishes the text it started.
-      await observer.finished({ ok: false, error: "backend_unreachable: lost the turn's event stream" });
+      await observer.finished({ ok: false, code: "backend_unreachable", detail: "lost the turn's event stream" });
     });
     const sends = (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
     expect(sends.map((c) => c.body.text)).toEqual(["C".repeat(100)]);
@@ -68,10 +68,43 @@ describe("ReplyStream", () => {
     expect(calls.filter((c) => c.method === "sendMessage").map((c) => c.body.text)).toEqual(["final"]);
   });
 
-  it("says how a turn ended when it did not end well", () => {
-    expect(finalText({ ok: false, error: "aborted: aborted" }, "half an answer")).toBe("half an answer\n\n⏹ Stopped.");
-    expect(finalText({ ok: false, error: "llm_error: boom" }, "")).toBe("⚠️ The agent could not finish this reply: llm_error: boom");
-    expect(finalText({ ok: true, text: "" }, "")).toMatch(/without a text reply/);
+  it("says how a turn ended when it did not end well, with its code and a human reason, never its detail", () => {
+    expect(finalText({ ok: false, code: "aborted", detail: "aborted" }, "half an answer", "telegram")).toBe("half an answer\n\n⏹ Stopped.");
+    const leak = "pi exited 1: Error: ENOENT: no such file, open '/home/evie/.pi/agent/auth.json'";
+    expect(finalText({ ok: false, code: "llm_error", detail: leak }, "", "telegram")).toBe(
+      "⚠️ The agent failed (llm_error): the model provider returned an error. Try again, or /new to start over.",
+    );
+    expect(finalText({ ok: false, code: "process_crashed", detail: leak }, "so far", "slack")).toBe(
+      'so far\n\n⚠️ The agent failed (process_crashed): the agent\'s process stopped unexpectedly. Try again, or "new" to start over.',
+    );
+    expect(finalText({ ok: true, text: "" }, "", "telegram")).toMatch(/without a text reply/);
+  });
+
+  it.each([
+    ["process_crashed", "process stopped"],
+    ["timeout", "too long"],
+    ["busy", "busy"],
+    ["backend_capacity", "no room"],
+    ["backend_lost_turn", "lost track"],
+    ["unreachable", "could not be reached"],
+    ["backend_unreachable", "connection"],
+    ["config_error", "not configured correctly"],
+    ["internal_error", "in the relay"],
+  ])("has a human line for %s", (code, words) => {
+    const text = finalText({ ok: false, code, detail: "/srv/evie/secret-path" }, "", "telegram");
+    expect(text).toContain(`(${code}): `);
+    expect(text).toContain(words);
+    expect(text).not.toContain("/srv/evie");
+  });
+
+  it("falls back to a generic line for an unknown code, and shows no code that is not shaped like one", () => {
+    expect(finalText({ ok: false, code: "http_502", detail: "<html>bad gateway</html>" }, "", "telegram")).toBe(
+      "⚠️ The agent failed (http_502): something went wrong. Try again, or /new to start over.",
+    );
+    expect(finalText({ ok: false, code: "constructor", detail: "" }, "", "telegram")).toContain("(constructor): something went wrong.");
+    const odd = finalText({ ok: false, code: "see /etc/passwd", detail: "" }, "", "telegram");
+    expect(odd).toContain("(error): something went wrong");
+    expect(odd).not.toContain("/etc/passwd");
   });
 });
 

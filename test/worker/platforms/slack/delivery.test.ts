@@ -1,5 +1,5 @@
 /** Slack replies end to end: posted once, then chat.update at most once per second, Retry-After honoured, long replies split. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { script } from "../../helpers";
 import { failSlack, postSlack, settledMessage, slackCalls, slackChannel, slackDirectMessage, slackMention, TEAM } from "../helpers";
 
@@ -44,5 +44,27 @@ describe("streaming a reply into Slack", () => {
     expect(posted.length).toBe(3);
     for (const call of posted) expect(String(call.body.text).length).toBeLessThanOrEqual(3900);
     expect(posted.map((c) => c.body.text).join("\n")).toBe(lines.join("\n"));
+  });
+
+  it("ends a failed turn in a channel thread with what was streamed, the code and a human reason, never the detail", async () => {
+    const channel = slackChannel("C");
+    const payload = slackMention({ channel, text: "<@U0LAN0Z89> crash please" });
+    const chatKey = `slack:${TEAM}:${channel}:${payload.event.ts}`;
+    const detail = "pi exited with code 1; stderr: TypeError: cannot read 'x' at /srv/evie/node_modules/@mariozechner/pi-ai/dist/providers/anthropic.js:412";
+    await script(chatKey, { deltas: ["Half an ", "answer"], error: { code: "process_crashed", message: detail } });
+    const logged = vi.spyOn(console, "error");
+    expect((await postSlack(payload)).status).toBe(200);
+    const record = await settledMessage(chatKey, `slack-${payload.event_id}`, 25_000);
+    expect(record).toMatchObject({ state: "failed", error: `process_crashed: ${detail}` });
+
+    const calls = await messageCalls(channel);
+    expect(calls.at(-1)!.body.text).toBe(
+      'Half an answer\n\n⚠️ The agent failed (process_crashed): the agent\'s process stopped unexpectedly. Try again, or "new" to start over.',
+    );
+    for (const call of calls) {
+      for (const leak of ["/srv/evie", "stderr", "TypeError", "node_modules"]) expect(JSON.stringify(call.body)).not.toContain(leak);
+    }
+    expect(logged.mock.calls.some((args) => args.join(" ").includes(detail))).toBe(true);
+    logged.mockRestore();
   });
 });

@@ -1,12 +1,15 @@
 /** Telegram replies end to end: webhook → ChatSession turn (fake pi backend) → what the fake Bot API received. */
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { control, script, waitFor } from "../../helpers";
 import { failTelegram, postTelegram, randomId, settledMessage, sleep, telegramCalls, telegramUpdate } from "../helpers";
 
 /** sendMessage and editMessageText: the calls Telegram rate-limits per chat. */
 const messageCalls = async (chatId: number) => (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
 const gaps = (calls: { at: number }[]) => calls.slice(1).map((c, i) => c.at - calls[i]!.at);
+/** What a failing pi leaves in its error: a provider's body, its stderr, our paths. None of it may reach a chat. */
+const LEAKY_DETAIL = `provider said 401 {"error":{"message":"invalid x-api-key sk-ant-FAKE0000"}}; pi stderr: Error: ENOENT: open '/home/evie/.pi/agent/auth.json'`;
+const LEAKS = ["sk-ant-FAKE0000", "/home/evie", "ENOENT", "stderr", "x-api-key"];
 
 async function converse(text: string, setup: (chatKey: string, chatId: number) => Promise<void> = async () => {}) {
   const chatId = randomId();
@@ -92,12 +95,18 @@ describe("streaming a reply into Telegram", () => {
     expect(sends[1]!.body.reply_parameters).toBeUndefined();
   });
 
-  it("reports a failed turn in the chat", async () => {
-    const { chatId, record } = await converse("fail", (chatKey) => script(chatKey, { deltas: [], error: { code: "llm_error", message: "model overloaded" } }));
-    expect(record.state).toBe("failed");
+  it("reports a failed turn in the chat by its code and a human reason; the detail goes to the log and the record only", async () => {
+    const logged = vi.spyOn(console, "error");
+    const { chatId, chatKey, record } = await converse("fail", (chatKey) => script(chatKey, { deltas: [], error: { code: "llm_error", message: LEAKY_DETAIL } }));
+    expect(record).toMatchObject({ state: "failed", error: `llm_error: ${LEAKY_DETAIL}` });
     const sends = (await messageCalls(chatId)).filter((c) => c.method === "sendMessage");
     expect(sends).toHaveLength(1);
-    expect(sends[0]!.body.text).toContain("could not finish this reply: llm_error: model overloaded");
+    expect(sends[0]!.body.text).toBe("⚠️ The agent failed (llm_error): the model provider returned an error. Try again, or /new to start over.");
+    for (const call of await telegramCalls(chatId)) {
+      for (const leak of LEAKS) expect(JSON.stringify(call.body)).not.toContain(leak);
+    }
+    expect(logged.mock.calls.some((args) => args.join(" ").includes(chatKey) && args.join(" ").includes(LEAKY_DETAIL))).toBe(true);
+    logged.mockRestore();
   });
 
   it("keeps streaming into the same message after a restart mid-turn, and replies once", async () => {
