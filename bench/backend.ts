@@ -16,6 +16,7 @@ import type { ChatRequest } from "../src/demo/openai-stream";
 import type { ListSessionsResponse } from "../src/shared/protocol";
 import { last, readNdjson, startBackend, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
 import { startFakeLlm } from "../test/fixtures/fake-llm";
+import { listeningUrl } from "../test/fixtures/log-lines";
 
 const COLD_RUNS = 5;
 const WARM_RUNS = 40;
@@ -58,8 +59,8 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   child.stdout!.on("data", (chunk) => {
     out += chunk;
   });
-  await waitFor(() => /listening on http:\/\/[\d.]+:\d+/.test(out), 30_000, "the backend to listen");
-  return { child, url: /listening on (http:\/\/[\d.]+:\d+)/.exec(out)![1]! };
+  await waitFor(() => listeningUrl(out) !== undefined, 30_000, "the backend to listen");
+  return { child, url: listeningUrl(out)! };
 }
 
 /**

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { writeAgentDir } from "./agent-dir";
 import { DEMO_LABEL, startDemoModel } from "./demo-model";
+import { log } from "../shared/log";
 
 const demo = await startDemoModel();
 const agentDir = resolve(process.env.PI_DATA_DIR || ".data/backend", "..", "demo-agent");
@@ -12,5 +13,5 @@ const piArgs = writeAgentDir({ dir: agentDir, baseUrl: demo.baseUrl, provider: "
 process.env.PI_CODING_AGENT_DIR = agentDir;
 process.env.PI_OFFLINE = "1";
 process.env.PI_ARGS = piArgs.join(" ");
-console.log(`[backend] ${DEMO_LABEL} running at ${demo.baseUrl}; pi's agent dir for the demo is ${agentDir}`);
+log.info("demo.started", { model: DEMO_LABEL, url: demo.baseUrl, agentDir });
 await import("../pi-server/main");

@@ -14,6 +14,7 @@ import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
 import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
+import { log } from "../shared/log";
 
 /** Largest accepted request body; a 100,000-character message escaped as JSON fits comfortably. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,7 +25,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
 
   app.onError((error, c) => {
     if (error instanceof BackendError) return c.json(error.toBody(), error.status, error.headers);
-    console.error("[backend] unexpected error:", error);
+    log.error("request.unhandled", { method: c.req.method, path: c.req.path, error });
     return c.json({ error: { code: "internal", message: "internal error in the pi backend; see its log" } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));

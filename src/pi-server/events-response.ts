@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { EVENTS_CONTENT_TYPE } from "../shared/protocol";
 import type { Turn } from "./turn";
+import { log } from "../shared/log";
 
 /**
  * Bytes queued for one events connection (written, not yet taken by the client) past which the
@@ -88,7 +89,7 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
       pending = "";
       unsubscribe();
       sink.drop();
-      console.warn(`[backend] dropped a slow events stream of turn ${turn.turnId} in session ${turn.sessionId}: ${queued} bytes unread; it re-attaches with after=`);
+      log.warn("events.slow_stream_dropped", { session: turn.sessionId, turnId: turn.turnId, unreadBytes: queued, note: "the client re-attaches with after=" });
       return;
     }
     if (ended) sink.end(pending);

@@ -5,6 +5,7 @@ import { createBackendApp } from "./app";
 import { type BackendConfig, loadConfig } from "./config";
 import { ConfigError } from "./errors";
 import { SessionManager } from "./session-manager";
+import { log } from "../shared/log";
 
 function main(): void {
   // Before anything is written or spawned: pi inherits it, so its session histories and whatever
@@ -15,7 +16,7 @@ function main(): void {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`[backend] ${error.message}`);
+      log.error("config.error", { message: error.message });
       process.exit(1);
     }
     throw error;
@@ -26,12 +27,12 @@ function main(): void {
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const args = config.piArgs.length ? ` ${config.piArgs.join(" ")}` : "";
     const workspace = config.workspace === "per-chat" ? `${join(config.dataDir, "workspaces")}/<chat> (one directory per chat)` : config.piCwd;
-    console.log(`[backend] pi backend listening on http://${config.host}:${info.port} (pi --mode rpc${args}; data in ${config.dataDir}; pi works in ${workspace})`);
+    log.info("server.listening", { url: `http://${config.host}:${info.port}`, pi: `pi --mode rpc${args}`, dataDir: config.dataDir, workspace });
   });
 
   server.on("error", (error: NodeJS.ErrnoException) => {
-    const hint = error.code === "EADDRINUSE" ? ` (port ${config.port} is taken: is another backend running? set PORT to move this one)` : "";
-    console.error(`[backend] cannot listen on ${config.host}:${config.port}: ${error.message}${hint}`);
+    const hint = error.code === "EADDRINUSE" ? `port ${config.port} is taken: is another backend running? set PORT to move this one` : "";
+    log.error("server.listen_failed", { host: config.host, port: config.port, error, ...(hint ? { hint } : {}) });
     void manager.shutdown().then(() => process.exit(1));
   });
 
@@ -39,7 +40,7 @@ function main(): void {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[backend] ${signal}: stopping every pi process`);
+    log.info("server.stopping", { signal, message: "stopping every pi process" });
     server.close();
     await manager.shutdown();
     process.exit(0);

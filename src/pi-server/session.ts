@@ -7,6 +7,7 @@ import type { SessionState, TurnEventBody } from "../shared/protocol";
 import { PiEventTranslator, turnError } from "./pi-events";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
+import { log } from "../shared/log";
 
 /** What a session needs from its surroundings. */
 export interface SessionDeps {
@@ -202,7 +203,7 @@ export class Session {
       // pi died or never became ready: its close handler reports process_crashed. When pi is
       // alive but failed us (no answer in time, a refused readiness probe), the turn only sees
       // the kill, so the reason goes to the log.
-      if (!(error instanceof PiExitedError)) console.error(`[backend] session ${this.sessionId}: ${(error as Error).message}; stopping pi`);
+      if (!(error instanceof PiExitedError)) log.error("pi.failed", { session: this.sessionId, error, action: "stopping pi" });
       if (this.process?.alive) this.process.kill();
       await turn.finished();
     } finally {

@@ -3,6 +3,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { isTerminal, type TurnEvent } from "../shared/protocol";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-files";
+import { log } from "../shared/log";
 
 // A recursive mkdir costs as much as the append itself; each session's directory is made once.
 const madeDirs = new Set<string>();
@@ -25,7 +26,7 @@ export function turnLogWriter(path: string): (event: TurnEvent) => void {
         // A full disk must not take the backend down; the in-memory log is what clients read.
         .catch((error: NodeJS.ErrnoException) => {
           if (error.code === "ENOENT") madeDirs.delete(dir); // removed behind our back: make it again next time
-          console.error(`[backend] turn log ${path}: ${error.message}`);
+          log.error("turn_log.write_failed", { path, error });
         });
     });
   };

@@ -14,6 +14,7 @@ import { writeAgentDir } from "../../src/demo/agent-dir";
 import { isValidId } from "../../src/shared/protocol";
 import { last, readNdjson, waitFor } from "../fixtures/backend-harness";
 import { type FakeLlm, startFakeLlm } from "../fixtures/fake-llm";
+import { listeningUrl, logLines } from "../fixtures/log-lines";
 
 const root = resolve(import.meta.dirname, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "evie-files-"));
@@ -85,8 +86,8 @@ describe("the backend process's files", () => {
     child.stdout!.on("data", (chunk) => {
       stdout += chunk;
     });
-    await waitFor(() => /listening on http:\/\/[\d.]+:\d+/.test(stdout), 30_000, "the backend to listen");
-    url = /listening on (http:\/\/[\d.]+:\d+)/.exec(stdout)![1]!;
+    await waitFor(() => listeningUrl(stdout) !== undefined, 30_000, "the backend to listen");
+    url = listeningUrl(stdout)!;
   });
 
   afterAll(async () => {
@@ -100,7 +101,7 @@ describe("the backend process's files", () => {
 
   it("runs the agent in PI_DATA_DIR/workspace by default, says so, and keeps what the agent makes private", async () => {
     const workspace = join(dataDir, "workspace");
-    expect(stdout).toContain(`pi works in ${workspace})`);
+    expect(logLines(stdout).find((line) => line.event === "server.listening")).toMatchObject({ workspace });
     expect(mode(workspace)).toBe("700"); // made at start, before any chat
     const output = await turn("http:files", "t1", "[tool:pwd; touch made-by-agent; stat -c %a made-by-agent]");
     expect(output).toBe(`tool said: ${realpathSync(workspace)}\n600`);

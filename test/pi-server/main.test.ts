@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAlive, last, readNdjson, waitFor } from "../fixtures/backend-harness";
+import { listeningUrl, logLines } from "../fixtures/log-lines";
 
 const root = resolve(import.meta.dirname, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "evie-main-"));
@@ -36,14 +37,14 @@ describe("the backend process", () => {
     const env = { PI_BACKEND_TOKEN: "", PORT: "0", PI_DATA_DIR: join(tmp, "none") };
     const run = runEntry("src/pi-server/main.ts", env);
     expect(await run.exited).toBe(1);
-    expect(run.output.stderr).toContain("PI_BACKEND_TOKEN is required");
+    expect(logLines(run.output.stderr).find((line) => line.event === "config.error")?.message).toContain("PI_BACKEND_TOKEN is required");
   });
 
   it("answers through the demo model, labelled, and stops every pi cleanly on SIGTERM", async () => {
     const run = runEntry("src/demo/main.ts", { PI_BACKEND_TOKEN: "main-test-token-0123", PORT: "0", PI_DATA_DIR: join(tmp, "data"), PI_CWD: tmp });
-    await waitFor(() => /listening on http:\/\/[\d.]+:\d+/.test(run.output.stdout), 30_000, "the backend to listen");
-    expect(run.output.stdout).toContain("[evie-edge demo model]");
-    const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(run.output.stdout)![1]!;
+    await waitFor(() => listeningUrl(run.output.stdout) !== undefined, 30_000, "the backend to listen");
+    expect(logLines(run.output.stdout).find((line) => line.event === "demo.started")).toMatchObject({ model: "[evie-edge demo model]" });
+    const url = listeningUrl(run.output.stdout)!;
     const headers = { authorization: "Bearer main-test-token-0123", "content-type": "application/json" };
 
     const submitted = await fetch(`${url}/v1/sessions/http:main/turns`, { method: "POST", headers, body: JSON.stringify({ turnId: "t1", message: "hello demo" }) });
@@ -59,7 +60,7 @@ describe("the backend process", () => {
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     expect(isAlive(pid)).toBe(false);
-    expect(run.output.stdout).toContain("SIGTERM: stopping every pi process");
+    expect(logLines(run.output.stdout).find((line) => line.event === "server.stopping")).toMatchObject({ level: "info", signal: "SIGTERM" });
   });
 });
 

@@ -17,6 +17,7 @@ import { Inbox, type InboxMessage, type MessageKind, type MessageState } from ".
 import { chatSchema } from "./schema";
 import { runTurn, type TurnResult } from "./turn-runner";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
+import { log } from "../../shared/log";
 
 /** What a caller sees of a stored message. */
 export interface MessageRecord {
@@ -78,7 +79,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       try {
         aborted = await this.client().abort(this.chatKey);
       } catch (err) {
-        console.warn(`chat ${this.chatKey}: abort failed: ${(err as Error).message}`);
+        log.warn("turn.abort_failed", { chat: this.chatKey, error: err });
       }
     }
     return { aborted, queued: this.inbox.queuedCount() };
@@ -136,7 +137,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         await this.client().releaseSession(chatKey);
       } catch (err) {
         // The backend's own idle timeout is the safety net; the next turn resumes either way.
-        console.warn(`chat ${chatKey}: releasing the backend session failed: ${(err as Error).message}`);
+        log.warn("session.release_failed", { chat: chatKey, error: err });
       }
       this.meta.dropBackend();
       const snapshot = await this.report();
@@ -149,7 +150,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       await this.turnLock.runExclusive(() => this.drain());
     } catch (err) {
-      console.error(`chat ${this.ctx.id.name}: turn loop failed, retrying in ${DRAIN_RETRY_MS} ms:`, err);
+      log.error("chat.drain_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, retryInMs: DRAIN_RETRY_MS, error: err });
       await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
     }
   }
@@ -201,8 +202,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       });
     } catch (err) {
       const failure: TurnFailure = { code: err instanceof ConfigError ? "config_error" : "internal_error", detail: (err as Error).message };
-      console.error(`chat ${chatKey}: the turn for message ${message.id} failed:`, err);
-      await observer?.finished({ ok: false, ...failure }).catch((e) => console.error(`chat ${chatKey}: reporting the failure failed:`, e));
+      log.error("turn.failed", { chat: chatKey, messageId: message.id, code: failure.code, error: err });
+      await observer?.finished({ ok: false, ...failure }).catch((e) => log.error("turn.failure_report_failed", { chat: chatKey, messageId: message.id, error: e }));
       this.inbox.fail(message.seq, describeFailure(failure), Date.now());
       return { kind: "finished", backendLost: false };
     }
@@ -214,7 +215,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       await this.client().reset(chatKey);
       this.inbox.finish(message.seq, "", 0, Date.now());
     } catch (err) {
-      console.error(`chat ${chatKey}: /new could not reset the backend conversation: ${(err as Error).message}`);
+      log.error("session.reset_failed", { chat: chatKey, messageId: message.id, error: err });
       this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
     }
   }
@@ -243,7 +244,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       await registryStub(this.env).report(snapshot);
     } catch (err) {
-      console.error(`chat ${snapshot.chat}: registry report failed: ${(err as Error).message}`);
+      log.error("registry.report_failed", { chat: snapshot.chat, error: err });
     }
     return snapshot;
   }

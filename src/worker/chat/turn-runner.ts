@@ -7,6 +7,7 @@ import { BackendError, type PiBackendClient } from "../pi-client/client";
 import type { TurnEvent } from "../../shared/protocol";
 import type { Inbox, InboxMessage } from "./inbox";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
+import { log } from "../../shared/log";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -38,6 +39,7 @@ const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
   const { client, inbox, chatKey, message, now } = ctx;
   const turnId = message.turnId!;
+  const startedAt = now();
 
   if (!message.submitted) {
     const failure = await submit(ctx, turnId);
@@ -79,6 +81,8 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           if (terminal.ok) {
             await ctx.observer.finished({ ok: true, text: terminal.text });
             inbox.finish(message.seq, terminal.text, event.seq, now());
+            // ms covers this alarm invocation only: a turn handed over or re-attached after a restart started earlier.
+            log.info("turn.end", { chat: chatKey, messageId: message.id, turnId, ms: now() - startedAt, chars: terminal.text.length });
             return { kind: "finished", backendLost: false };
           }
           return finishFailed(ctx, terminal, terminal.backendLost);
@@ -98,7 +102,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
       if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
         return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
       }
-      console.warn(`chat ${chatKey}: event stream for turn ${turnId} broke: ${(err as Error).message}`);
+      log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
     } finally {
       clearTimeout(timer);
       persist();
@@ -123,7 +127,7 @@ async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & 
       if (!(err instanceof BackendError)) throw err;
       if (err.code === "busy" && err.runningTurnId !== turnId && attempt === 0) {
         // One chat owns its backend session, so a turn we are not driving is an orphan (e.g. one whose stream we gave up on).
-        console.warn(`chat ${chatKey}: aborting orphaned backend turn ${err.runningTurnId}`);
+        log.warn("turn.orphan_abort", { chat: chatKey, messageId: message.id, turnId, orphanTurnId: err.runningTurnId });
         await client.abort(chatKey).catch(() => false);
         continue;
       }
@@ -151,8 +155,9 @@ function terminalOf(event: TurnEvent): Terminal | null {
 async function finishFailed(ctx: TurnContext, failure: TurnFailure, backendLost: boolean): Promise<TurnResult> {
   const { code, detail } = failure;
   const error = describeFailure(failure);
-  if (code === "aborted") console.log(`chat ${ctx.chatKey}: message ${ctx.message.id} stopped: ${error}`);
-  else console.error(`chat ${ctx.chatKey}: message ${ctx.message.id} failed: ${error}`);
+  const fields = { chat: ctx.chatKey, messageId: ctx.message.id, turnId: ctx.message.turnId, code, detail };
+  if (code === "aborted") log.info("turn.stopped", fields);
+  else log.error("turn.failed", fields);
   await ctx.observer.finished({ ok: false, code, detail });
   ctx.inbox.fail(ctx.message.seq, error, ctx.now());
   return { kind: "finished", backendLost };

@@ -1,5 +1,6 @@
 /** Config parsing: required settings and the numeric ones, read from the bindings. */
 import type { Env } from "./env";
+import { log } from "../../shared/log";
 
 /** A required setting is missing or unsafe; the message names it. */
 export class ConfigError extends Error {
@@ -70,7 +71,7 @@ function seconds(env: Env, name: "IDLE_TIMEOUT_SECONDS" | "TURN_HANDOVER_SECONDS
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (Number.isFinite(value) && value > 0) return value;
-  console.error(`${name} must be a positive number of seconds, got "${raw}"; using ${fallback}`);
+  log.error("config.invalid", { setting: name, value: raw, expected: "a positive number of seconds", using: fallback });
   return fallback;
 }
 

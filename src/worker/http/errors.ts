@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../config/config";
+import { log } from "../../shared/log";
 
 export class ApiError extends HTTPException {
   constructor(
@@ -21,10 +22,10 @@ export function renderError(err: Error, c: Context): Response {
     return c.json({ error: { code: codeFor(err.status), message: err.message || "request failed" } }, err.status as ContentfulStatusCode);
   }
   if (err instanceof ConfigError) {
-    console.error(`configuration: ${err.message}`);
+    log.error("config.error", { message: err.message });
     return c.json({ error: { code: "config_error", message: err.message } }, 500);
   }
-  console.error("unhandled error:", err);
+  log.error("request.unhandled", { method: c.req.method, path: c.req.path, error: err });
   return c.json({ error: { code: "internal", message: "internal error; the request was not processed" } }, 500);
 }
 

@@ -13,6 +13,7 @@ import { type ChatMessage, type Inbound, MalformedPayloadError, type PlatformAda
 import { isAllowed, notAuthorizedText } from "./allowlist";
 import { COMMAND_CLAIM_MS } from "./claims";
 import { runCommand } from "./commands";
+import { log } from "../../shared/log";
 
 const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -30,7 +31,7 @@ export function webhookRoute(adapter: PlatformAdapter) {
     const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
     if (inbound.kind === "answer") return c.json(inbound.body);
     if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "")) {
-      console.log(`${adapter.platform}: ignored: ${inbound.kind === "ignore" ? inbound.reason : `${inbound.messageId} has no text`}`);
+      log.info("webhook.ignored", { platform: adapter.platform, ...(inbound.kind === "ignore" ? { reason: inbound.reason } : { messageId: inbound.messageId, reason: "no text" }) });
       return c.json({ ok: true });
     }
     const answer = await accept(c.env, adapter, inbound, (task) => c.executionCtx.waitUntil(task));
@@ -57,10 +58,10 @@ async function verifiedInbound(adapter: PlatformAdapter, request: Request, rawBo
 async function accept(env: PlatformEnv, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<unknown> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   const later = (what: string, task: () => Promise<unknown>) =>
-    defer(task().catch((err) => console.error(`${adapter.platform} ${message.chatKey}: ${what} failed: ${(err as Error).message}`)));
+    defer(task().catch((err) => log.error("webhook.deferred_failed", { platform: adapter.platform, chat: message.chatKey, task: what, error: err })));
 
   if (!isAllowed(env, message.userId)) {
-    console.warn(`${adapter.platform}: ${message.userId} is not in ALLOWED_USERS (chat ${message.chatKey}); no turn started`);
+    log.warn("webhook.not_allowed", { platform: adapter.platform, user: message.userId, chat: message.chatKey, reason: "not in ALLOWED_USERS; no turn started" });
     // Asked interactively (a slash command): the answer goes only to them, so it needs no rate limit.
     if (message.answer) return message.answer(notAuthorizedText(message.userId));
     // Claimed per user, not per chat: in Slack every mention in a channel opens a new chat (its thread).

@@ -10,6 +10,7 @@ import { migrate } from "../storage/migrations";
 import { registrySchema } from "./schema";
 import { SessionTable } from "./session-table";
 import type { ReleasableChat, SessionSnapshot, SessionStatus } from "./types";
+import { log } from "../../shared/log";
 
 /** How long reports are gathered before they are written to storage together. */
 const FLUSH_DELAY_MS = 250;
@@ -66,7 +67,7 @@ export class Registry extends DurableObject<RegistryEnv> {
     try {
       await this.evictIdleSessions(Date.now());
     } catch (err) {
-      console.error("registry: idle eviction failed:", err);
+      log.error("registry.eviction_failed", { error: err });
       this.alarmAt = Date.now() + MIN_ALARM_GAP_MS;
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
@@ -90,7 +91,7 @@ export class Registry extends DurableObject<RegistryEnv> {
       }),
     );
     for (const [i, result] of results.entries()) {
-      if (result.status === "rejected") console.error(`registry: releasing ${due[i]!.chat} failed:`, result.reason);
+      if (result.status === "rejected") log.error("registry.release_failed", { chat: due[i]!.chat, error: result.reason });
     }
     this.flush();
     await this.scheduleEviction(Date.now(), MIN_ALARM_GAP_MS, true);
@@ -106,7 +107,7 @@ export class Registry extends DurableObject<RegistryEnv> {
     try {
       this.table.flush();
     } catch (err) {
-      console.error("registry: writing reports failed:", err);
+      log.error("registry.write_failed", { error: err });
     }
   }
 

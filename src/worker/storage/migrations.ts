@@ -5,6 +5,8 @@
  * object's constructor, before any request: it applies what is missing, each migration in one
  * transaction with its version bump, and costs one SELECT when nothing is.
  */
+import { log } from "../../shared/log";
+
 
 /** One step of a schema, applied once per object, in order. */
 export interface Migration {
@@ -35,7 +37,7 @@ export function migrate(storage: DurableObjectStorage, schema: Schema): number {
   if (current > newest) {
     // Newer code ran here and was rolled back. Refusing would take the chat down; running on is
     // what the previous release did, and its tables are still there.
-    console.error(`schema ${schema.name}: storage is at version ${current}, this code knows up to ${newest}; running on`);
+    log.error("schema.newer_than_code", { schema: schema.name, storedVersion: current, knownVersion: newest, action: "running on" });
     return current;
   }
   for (const migration of schema.migrations) {

@@ -5,6 +5,7 @@ import type { Env } from "../../config/env";
 import type { Platform, PlatformAdapter, ReplyTarget } from "../adapter";
 import { ReplyStream } from "./reply-stream";
 import type { DeliveryStore } from "./store";
+import { log } from "../../../shared/log";
 
 /**
  * The observer that delivers `message`'s reply through its platform's adapter, or the silent one
@@ -24,7 +25,7 @@ export function deliveryObserver(
     return new ReplyStream({ outbound: adapter.outbound(env), target, store, messageId: message.id });
   } catch (err) {
     // The turn still runs and its reply is stored; only the push is lost, and the log says why.
-    console.error(`message ${message.id}: cannot deliver its reply: ${(err as Error).message}`);
+    log.error("delivery.no_target", { messageId: message.id, error: err });
     return silentObserver;
   }
 }

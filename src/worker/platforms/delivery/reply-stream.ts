@@ -10,6 +10,7 @@ import { failureNotice } from "./failure-notice";
 import type { DeliveryState, DeliveryStore } from "./store";
 import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
 import { previewOf, splitText } from "./split";
+import { log } from "../../../shared/log";
 
 export interface ReplyStreamOptions {
   outbound: Outbound;
@@ -89,7 +90,7 @@ export class ReplyStream implements TurnObserver {
     try {
       await this.deliver(splitText(this.state.finalText, this.options.outbound.maxLength));
     } catch (err) {
-      console.error(`reply to ${this.options.messageId} not delivered: ${(err as Error).message}`);
+      log.error("delivery.reply_failed", { messageId: this.options.messageId, error: err });
     }
     // Settled either way: a later run of finished() must not send this reply again.
     this.state.final = true;
@@ -172,7 +173,7 @@ export class ReplyStream implements TurnObserver {
       this.save();
     } catch (err) {
       if (err instanceof RateLimitError) this.blockedUntil = this.now() + err.retryAfterMs;
-      console.warn(`streaming reply to ${this.options.messageId}: ${(err as Error).message}`);
+      log.warn("delivery.stream_failed", { messageId: this.options.messageId, error: err });
     } finally {
       this.lastCallAt = this.now();
     }
@@ -182,7 +183,7 @@ export class ReplyStream implements TurnObserver {
     if (this.closed) return;
     if (this.now() - this.startedAt > MAX_STREAM_LIFETIME_MS) return this.retire();
     this.typingCall = this.options.outbound.typing(this.options.target).catch((err) => {
-      console.warn(`typing in reply to ${this.options.messageId}: ${(err as Error).message}`);
+      log.warn("delivery.typing_failed", { messageId: this.options.messageId, error: err });
     });
     this.typingTimer = setTimeout(() => this.refreshTyping(), typingIntervalMs(this.now() - this.startedAt));
   }

@@ -8,6 +8,7 @@ import { required } from "../../config/config";
 import type { Env } from "../../config/env";
 import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { type MarkdownStyle, renderMarkdown } from "../markdown";
+import { log } from "../../../shared/log";
 
 /** Telegram's limit for one message's text (after entity parsing). */
 const TELEGRAM_MAX_LENGTH = 4096;
@@ -95,7 +96,7 @@ export class TelegramOutbound implements Outbound {
       return await this.call(method, () => attempt(true));
     } catch (err) {
       if (!(err instanceof PlatformError && /can't parse entities/i.test(err.message))) throw err;
-      console.warn(`telegram ${method}: formatting rejected (${err.message}); sending plain text`);
+      log.warn("telegram.formatting_rejected", { method, error: err, fallback: "plain text" });
       return this.call(method, () => attempt(false));
     }
   }

@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { script } from "../../helpers";
 import { failSlack, postSlack, settledMessage, slackCalls, slackChannel, slackDirectMessage, slackMention, TEAM } from "../helpers";
+import { loggedCalls } from "../../../fixtures/log-lines";
 
 const messageCalls = async (channel: string) => (await slackCalls(channel)).filter((c) => c.method === "chat.postMessage" || c.method === "chat.update");
 const gaps = (calls: { at: number }[]) => calls.slice(1).map((c, i) => c.at - calls[i]!.at);
@@ -64,7 +65,7 @@ describe("streaming a reply into Slack", () => {
     for (const call of calls) {
       for (const leak of ["/srv/evie", "stderr", "TypeError", "node_modules"]) expect(JSON.stringify(call.body)).not.toContain(leak);
     }
-    expect(logged.mock.calls.some((args) => args.join(" ").includes(detail))).toBe(true);
+    expect(loggedCalls(logged.mock.calls)).toContainEqual(expect.objectContaining({ level: "error", event: "turn.failed", chat: chatKey, code: "process_crashed", detail }));
     logged.mockRestore();
   });
 });

@@ -3,6 +3,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { control, script, waitFor } from "../../helpers";
 import { failTelegram, postTelegram, randomId, settledMessage, sleep, telegramCalls, telegramUpdate } from "../helpers";
+import { loggedCalls } from "../../../fixtures/log-lines";
 
 /** sendMessage and editMessageText: the calls Telegram rate-limits per chat. */
 const messageCalls = async (chatId: number) => (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
@@ -105,7 +106,7 @@ describe("streaming a reply into Telegram", () => {
     for (const call of await telegramCalls(chatId)) {
       for (const leak of LEAKS) expect(JSON.stringify(call.body)).not.toContain(leak);
     }
-    expect(logged.mock.calls.some((args) => args.join(" ").includes(chatKey) && args.join(" ").includes(LEAKY_DETAIL))).toBe(true);
+    expect(loggedCalls(logged.mock.calls)).toContainEqual(expect.objectContaining({ level: "error", event: "turn.failed", chat: chatKey, code: "llm_error", detail: LEAKY_DETAIL }));
     logged.mockRestore();
   });
 
