@@ -4,8 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** One message of a chat completions request, as pi sends it. */
-export interface ChatMessage {
+/** One message of a chat completions request, as pi sends it (not the platforms' ChatMessage). */
+export interface CompletionMessage {
   role: string;
   content?: string | Array<{ type: string; text?: string }> | null;
   tool_calls?: unknown[];
@@ -15,7 +15,7 @@ export interface ChatMessage {
 export interface ChatRequest {
   model?: string;
   stream?: boolean;
-  messages: ChatMessage[];
+  messages: CompletionMessage[];
 }
 
 /** Reads and parses a JSON request body. */
@@ -26,7 +26,7 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /** The text of a message, whether its content is a string or an array of parts. */
-export function messageText(message: ChatMessage | undefined): string {
+export function messageText(message: CompletionMessage | undefined): string {
   if (!message?.content) return "";
   if (typeof message.content === "string") return message.content;
   return message.content.map((part) => part.text ?? "").join("");

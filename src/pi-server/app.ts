@@ -1,10 +1,12 @@
 /** The HTTP surface of the pi backend: protocol v1 (docs/pi-backend-protocol.md) as a Hono app. */
-import { type Context, Hono } from "hono";
-import type { z } from "zod";
+import { Hono } from "hono";
+import { HttpError } from "../shared/http/http-error";
+import { jsonBodyReader } from "../shared/http/json-body";
 import {
   type HealthResponse,
   isValidId,
   type ListSessionsResponse,
+  PROTOCOL_MAX_BODY_BYTES,
   SteerRequest,
   SubmitTurnRequest,
   type SubmitTurnResponse,
@@ -16,15 +18,12 @@ import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, require
 import type { SessionManager } from "./session-manager";
 import { log } from "../shared/log";
 
-/** Largest accepted request body; a 100,000-character message escaped as JSON fits comfortably. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
 export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
 
   app.onError((error, c) => {
-    if (error instanceof BackendError) return c.json(error.toBody(), error.status, error.headers);
+    if (error instanceof HttpError) return c.json(error.toBody(), error.status, error.headers);
     log.error("request.unhandled", { method: c.req.method, path: c.req.path, error });
     return c.json({ error: { code: "internal", message: "internal error in the pi backend; see its log" } }, 500);
   });
@@ -32,7 +31,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
 
   // Before every route, in the order the protocol fixes: path shape 400, Origin 403, token 401,
   // content type 415, size 413; body validation (400) is left to each route.
-  app.use("*", checkRequestTarget, refuseBrowsers, requireBearer(token), requireJsonPosts, limitBody(MAX_BODY_BYTES));
+  app.use("*", checkRequestTarget, refuseBrowsers, requireBearer(token), requireJsonPosts, limitBody(PROTOCOL_MAX_BODY_BYTES));
 
   app.get("/healthz", (c) => c.json({ ok: true, sessions: manager.size } satisfies HealthResponse));
 
@@ -40,7 +39,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
 
   app.post("/v1/sessions/:sessionId/turns", async (c) => {
     const sessionId = idParam(c.req.param("sessionId"), "sessionId");
-    const body = await readBody(c, SubmitTurnRequest);
+    const body = await readBody(c.req, SubmitTurnRequest);
     const { turn, created } = manager.submitTurn(sessionId, body.turnId, body.message);
     return c.json({ turnId: turn.turnId, state: turn.state } satisfies SubmitTurnResponse, created ? 202 : 200);
   });
@@ -56,7 +55,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
 
   app.post("/v1/sessions/:sessionId/steer", async (c) => {
     const sessionId = idParam(c.req.param("sessionId"), "sessionId");
-    const body = await readBody(c, SteerRequest);
+    const body = await readBody(c.req, SteerRequest);
     if (!(await manager.steer(sessionId, body.message))) {
       throw new BackendError(409, "not_running", `no turn is running in session ${sessionId}; send a new turn instead`);
     }
@@ -96,20 +95,5 @@ function afterParam(value: string | undefined): number {
   return Number(value);
 }
 
-/** Reads the body once as text (bodyLimit has bounded it), parses JSON, validates with `schema`; errors name the field. */
-async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  const text = await c.req.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new BackendError(400, "invalid_request", "the body must be JSON");
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join(".") || "body";
-    throw new BackendError(400, "invalid_request", `${field}: ${issue?.message ?? "invalid"}`, { field });
-  }
-  return parsed.data;
-}
+/** Reads the body once as text (bodyLimit has bounded it), parses JSON, validates; 400 invalid_request naming the field. */
+const readBody = jsonBodyReader({ notJson: { code: "invalid_request", message: "the body must be JSON" }, invalidField: "invalid_request" });

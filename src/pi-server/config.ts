@@ -1,6 +1,6 @@
 /** The backend's configuration, parsed from the environment in one place. */
 import { join, resolve } from "node:path";
-import { ConfigError } from "./errors";
+import { ConfigError } from "../shared/config-error";
 
 /** Where the agent works: one directory for every chat, or one per chat under `PI_DATA_DIR/workspaces`. */
 export type WorkspaceMode = "shared" | "per-chat";

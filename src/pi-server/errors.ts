@@ -1,20 +1,21 @@
 /** Errors the backend answers with, each carrying its HTTP status and protocol error code. */
+import { HttpError } from "../shared/http/http-error";
 import { FINISHED_TURN_RETENTION_MS, type ProtocolErrorBody, type ProtocolErrorCode } from "../shared/protocol";
 
-/** An error that becomes `{"error":{"code","message",...extra}}` with `status`. */
-export class BackendError extends Error {
+/** An error of protocol v1: the shared toolkit's `HttpError`, limited to the protocol's statuses and codes. */
+export class BackendError extends HttpError {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503,
-    readonly code: ProtocolErrorCode,
+    override readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503,
+    override readonly code: ProtocolErrorCode,
     message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(status, code, message, extra, headers);
   }
 
   /** The JSON body for this error. */
-  toBody(): ProtocolErrorBody {
+  override toBody(): ProtocolErrorBody {
     return { error: { code: this.code, message: this.message, ...this.extra } };
   }
 }
@@ -46,9 +47,4 @@ export class CapacityError extends BackendError {
   constructor(retryAfterSeconds: number) {
     super(503, "capacity", "every pi process is busy with a turn; retry later", {}, { "retry-after": String(retryAfterSeconds) });
   }
-}
-
-/** Configuration is missing or malformed; the message names the variable. */
-export class ConfigError extends Error {
-  readonly code = "config_error";
 }

@@ -1,9 +1,9 @@
 /** Entry point of `npm run backend`: the pi backend server on Node. */
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
+import { ConfigError } from "../shared/config-error";
 import { createBackendApp } from "./app";
 import { type BackendConfig, loadConfig } from "./config";
-import { ConfigError } from "./errors";
 import { SessionManager } from "./session-manager";
 import { log } from "../shared/log";
 

@@ -4,6 +4,8 @@
  * Event names are dotted (`turn.end`, `webhook.ignored`, `pi.exit`); the details go in fields, never in the name.
  */
 
+import { hostConsole } from "./runtime";
+
 /** Extra data of one event. An Error is written as `{name, message}`; a key named like a secret is dropped. */
 export type LogFields = Record<string, unknown>;
 
@@ -27,13 +29,10 @@ export type LogSink = (level: LogLevel, line: string) => void;
  */
 const SECRET_KEY = /token|secret|authorization|password|api[-_]?key|cookie/i;
 
-// src/shared compiles without DOM or Node types; both runtimes have this much of `console`.
-const host = globalThis as unknown as { console: Record<"log" | "warn" | "error", (line: string) => void> };
-
 const consoleSink: LogSink = (level, line) => {
-  if (level === "info") host.console.log(line);
-  else if (level === "warn") host.console.warn(line);
-  else host.console.error(line);
+  if (level === "info") hostConsole.log(line);
+  else if (level === "warn") hostConsole.warn(line);
+  else hostConsole.error(line);
 };
 
 /** Creates a logger writing to `sink` (the console by default) with `bound` fields on every line. */

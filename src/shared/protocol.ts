@@ -14,6 +14,9 @@ export function isValidId(id: string): boolean {
 
 export const MAX_MESSAGE_CHARS = 100_000;
 
+/** Largest request body the pi server accepts (413 `too_large` past it); a 100,000-character message escaped as JSON fits comfortably. */
+export const PROTOCOL_MAX_BODY_BYTES = 1024 * 1024;
+
 export const SubmitTurnRequest = z.object({
   turnId: z.string().refine(isValidId, "must match [A-Za-z0-9._:-]{1,128}"),
   message: z.string().min(1).max(MAX_MESSAGE_CHARS),

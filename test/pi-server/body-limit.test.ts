@@ -1,7 +1,7 @@
-/** Request bodies are cut off at MAX_BODY_BYTES while they stream in, never read whole first: the real backend process. */
+/** Request bodies are cut off at PROTOCOL_MAX_BODY_BYTES while they stream in, never read whole first: the real backend process. */
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/pi-server/app";
+import { PROTOCOL_MAX_BODY_BYTES } from "../../src/shared/protocol";
 import {
   type BackendProcess,
   holdsListeningSocket,
@@ -67,7 +67,7 @@ describe("request bodies", () => {
   });
 
   it("answer 413 too_large just past the limit when chunked", async () => {
-    const { response } = await chunkedTurn("big:1", MAX_BODY_BYTES + 64 * 1024);
+    const { response } = await chunkedTurn("big:1", PROTOCOL_MAX_BODY_BYTES + 64 * 1024);
     expect(response.status).toBe(413);
     expect(JSON.parse(response.body)).toMatchObject({ error: { code: "too_large" } });
   });

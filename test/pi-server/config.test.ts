@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/pi-server/config";
-import { ConfigError } from "../../src/pi-server/errors";
+import { ConfigError } from "../../src/shared/config-error";
 
 const root = resolve(import.meta.dirname, "../..");
 const TOKEN = "config-test-token-0123";

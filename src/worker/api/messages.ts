@@ -5,7 +5,7 @@ import type { ChatSessionCore } from "../chat/chat-session";
 import { backendConfig } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
-import { readJson } from "../http/middleware";
+import { readBody } from "../http/middleware";
 import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
 
 const SendMessage = z.object({
@@ -22,18 +22,12 @@ function chatKeyOf(chatId: string): string {
 export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .post("/chats/:chatId/messages", async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
-    const parsed = SendMessage.safeParse(await readJson(c.req));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.join(".") || "body";
-      const message = issue.message.includes(":") ? issue.message : `${field}: ${issue.message}`;
-      throw new ApiError(400, "invalid_field", message);
-    }
+    const body = await readBody(c.req, SendMessage);
     // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
     backendConfig(c.env);
     const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
-      messageId: parsed.data.id,
-      text: parsed.data.text,
+      messageId: body.id,
+      text: body.text,
     });
     return c.json(record, created ? 202 : 200);
   })

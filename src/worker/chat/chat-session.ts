@@ -5,7 +5,8 @@
  */
 import { Mutex } from "async-mutex";
 import { DurableObject } from "cloudflare:workers";
-import { backendConfig, ConfigError, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
+import { ConfigError } from "../../shared/config-error";
+import { backendConfig, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
 import type { Registry } from "../registry/registry";

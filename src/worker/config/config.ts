@@ -1,11 +1,8 @@
 /** Config parsing: required settings and the numeric ones, read from the bindings. */
+import { ConfigError } from "../../shared/config-error";
 import type { Env } from "./env";
 import { log } from "../../shared/log";
 
-/** A required setting is missing or unsafe; the message names it. */
-export class ConfigError extends Error {
-  readonly code = "config_error";
-}
 
 /** Returns the named setting or throws "NAME is required". */
 export function required(

@@ -2,22 +2,20 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ConfigError } from "../config/config";
+import { ConfigError } from "../../shared/config-error";
+import { HttpError } from "../../shared/http/http-error";
 import { log } from "../../shared/log";
 
-export class ApiError extends HTTPException {
-  constructor(
-    status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-  ) {
-    super(status, { message });
+/** An error of the Worker's HTTP interface; the shared toolkit's `HttpError` with the Worker's codes. */
+export class ApiError extends HttpError {
+  constructor(status: ContentfulStatusCode, code: string, message: string) {
+    super(status, code, message);
   }
 }
 
 /** Renders every error as JSON; a user's mistake is never a 500, and internals are never shown. */
 export function renderError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+  if (err instanceof HttpError) return c.json(err.toBody(), err.status, err.headers);
   if (err instanceof HTTPException) {
     return c.json({ error: { code: codeFor(err.status), message: err.message || "request failed" } }, err.status as ContentfulStatusCode);
   }

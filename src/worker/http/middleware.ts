@@ -1,13 +1,14 @@
 /** Middleware shared by the authenticated routes. */
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
+import { requireBearer } from "../../shared/http/bearer";
+import { jsonBodyReader } from "../../shared/http/json-body";
 import { secret } from "../config/config";
 import type { Env } from "../config/env";
-import { secretsEqual } from "./timing-safe";
 import { ApiError } from "./errors";
 
-/** Largest accepted request body. */
-export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request body the Worker accepts, on /api and on the webhooks (the pi server's is PROTOCOL_MAX_BODY_BYTES). */
+export const API_MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Refuses a request another web site's page sent from someone's browser: such a page could
@@ -23,14 +24,9 @@ export const rejectForeignOrigin = createMiddleware<{ Bindings: Env }>(async (c,
 });
 
 /** `Authorization: Bearer <API_TOKEN>`, compared in constant time; a short API_TOKEN is a config_error, never a weak lock. */
-export const requireApiToken = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-  const expected = secret(c.env, "API_TOKEN");
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  if (!match || !(await secretsEqual(match[1]!.trim(), expected))) {
-    throw new ApiError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <API_TOKEN>)");
-  }
-  await next();
+export const requireApiToken = requireBearer<{ Bindings: Env }>({
+  expected: (c) => secret(c.env, "API_TOKEN"),
+  reject: () => new ApiError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <API_TOKEN>)"),
 });
 
 /**
@@ -49,20 +45,16 @@ function isJson(contentType: string | undefined): boolean {
   return /^application\/json\s*(;|$)/i.test(contentType ?? "");
 }
 
-/** Refuses bodies over MAX_BODY_BYTES, whether or not Content-Length says so. */
+/** Refuses bodies over API_MAX_BODY_BYTES, whether or not Content-Length says so. */
 export const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
+  maxSize: API_MAX_BODY_BYTES,
   onError: () => {
-    throw new ApiError(413, "payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    throw new ApiError(413, "payload_too_large", `request body is larger than ${API_MAX_BODY_BYTES} bytes`);
   },
 });
 
-/** Reads and parses a JSON body, answering 400 on malformed JSON. */
-export async function readJson(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, "invalid_json", "request body is not valid JSON");
-  }
-}
+/** Reads, parses and validates a JSON body: 400 `invalid_json`, or 400 `invalid_field` naming the field. */
+export const readBody = jsonBodyReader({
+  notJson: { code: "invalid_json", message: "request body is not valid JSON" },
+  invalidField: "invalid_field",
+});

@@ -4,7 +4,8 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { backendConfig, ConfigError, isLoopback, MIN_SECRET_LENGTH, secret } from "../../../src/worker/config/config";
+import { ConfigError } from "../../../src/shared/config-error";
+import { backendConfig, isLoopback, MIN_SECRET_LENGTH, secret } from "../../../src/worker/config/config";
 import type { Env } from "../../../src/worker/config/env";
 import worker from "../../../src/worker/index";
 import { API_TOKEN, api, backendLog, freshChat } from "../helpers";

@@ -6,7 +6,7 @@
 import type { Message, MessageEntity, Update } from "@grammyjs/types";
 import { secret } from "../../config/config";
 import type { Env } from "../../config/env";
-import { secretsEqual } from "../../http/timing-safe";
+import { secretsEqual } from "../../../shared/http/timing-safe";
 import { type ChatMessage, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
 import { encodeChatKey } from "../chat-key";
 import { parseCommand } from "../command-names";
