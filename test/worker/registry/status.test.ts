@@ -74,8 +74,15 @@ describe("registry storage", () => {
       const s = await statusOf(`http:${chat}`);
       return s && !s.busy && s.backend === "live";
     });
-    await new Promise((resolve) => setTimeout(resolve, 400)); // reports are written in batches every 250 ms
+    // Reports reach storage in batches (within 250 ms): wait for the row itself to be written, not for a fixed time.
     const registry = env.REGISTRY.getByName("registry");
+    await waitFor(() =>
+      runInDurableObject(registry, (_instance, state) => {
+        const rows = state.storage.sql.exec<{ busy: number; backend: string }>("SELECT busy, backend FROM sessions WHERE chat = ?", `http:${chat}`);
+        const row = rows.toArray()[0];
+        return row?.busy === 0 && row.backend === "live";
+      }),
+    );
     await runInDurableObject(registry, (_instance, state) => state.abort("simulated restart")).catch(() => {});
     expect(await statusOf(`http:${chat}`)).toMatchObject({ chat: `http:${chat}`, busy: false, backend: "live" });
   });
