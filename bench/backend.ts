@@ -10,9 +10,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { piCliPath } from "../src/pi-server/paths";
 import { writeAgentDir } from "../src/demo/agent-dir";
 import type { ChatRequest } from "../src/demo/openai-stream";
+import { piCliPath } from "../src/pi-server/paths";
 import type { ListSessionsResponse } from "../src/shared/protocol";
 import { last, readNdjson, startBackend, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
 import { startFakeLlm } from "../test/fixtures/fake-llm";
@@ -43,7 +43,9 @@ function cpuMs(pid: number): number {
 
 /** Resident memory in MiB, from /proc/<pid>/status. */
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
@@ -54,7 +56,11 @@ function piVersion(): string {
 /** Starts `src/pi-server/main.ts` as a child process; resolves with its URL once it listens. */
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const root = resolve(import.meta.dirname, "..");
-  const child = spawn(process.execPath, ["--import", "tsx", "src/pi-server/main.ts"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/pi-server/main.ts"], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout!.on("data", (chunk) => {
     out += chunk;
@@ -140,7 +146,13 @@ async function main(): Promise<void> {
       // The same request pi just sent, replayed against the fake LLM directly and read to the end.
       const request: ChatRequest = llm.requests.at(-1)!;
       const t0 = performance.now();
-      await (await fetch(`${llm.baseUrl}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) })).text();
+      await (
+        await fetch(`${llm.baseUrl}/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(request),
+        })
+      ).text();
       alone.push(performance.now() - t0);
     }
     const overhead = warm.map((t, i) => t - alone[i]!);
@@ -154,10 +166,18 @@ async function main(): Promise<void> {
     console.log(`overhead per warm turn (turn - LLM alone):       ${stats(overhead)}  (pi + backend server; target <= 10 ms)`);
     console.log(`CPU per warm turn, backend server process:       ${fmt(serverCpu / WARM_RUNS)} (mean, from /proc; 10 ms clock ticks)`);
     console.log(`CPU per warm turn, pi process:                   ${fmt(piCpu / WARM_RUNS)}`);
-    console.log(`backend server alone, warm turn (stand-in pi):  ${stats(serverAlone)}  (POST to turn_end, ${WARM_WORDS} deltas, instant pi and no LLM)`);
-    console.log(`idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ${rssMiB(serverPid).toFixed(1)} MiB`);
+    console.log(
+      `backend server alone, warm turn (stand-in pi):  ${stats(serverAlone)}  (POST to turn_end, ${WARM_WORDS} deltas, instant pi and no LLM)`,
+    );
+    console.log(
+      `idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ${rssMiB(serverPid).toFixed(1)} MiB`,
+    );
     // Everything here shares the CPU with whatever else runs; say how busy the machine was.
-    console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (1/5/15 min)`);
+    console.log(
+      `machine: ${cpus().length} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} (1/5/15 min)`,
+    );
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));

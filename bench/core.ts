@@ -10,10 +10,11 @@
  * which measures the dev machine's disk rather than this design (in production each object has
  * its own storage). BENCH_STATE_DIR=<dir> puts it elsewhere, e.g. on disk to see that cost.
  */
+
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
 import { FAKE_BACKEND_TOKEN, type LogEntry } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 
@@ -56,24 +57,33 @@ try {
   while ((await attached()) < CHATS) await sleep(5);
   // ...and the registry has heard every turn start: status shows all of them busy on a live backend.
   const allBusy = async () => {
-    const { sessions } = (await (await fetch(`${dev.url}/api/status`, { headers })).json()) as { sessions: { chat: string; busy: boolean; backend: string }[] };
+    const { sessions } = (await (await fetch(`${dev.url}/api/status`, { headers })).json()) as {
+      sessions: { chat: string; busy: boolean; backend: string }[];
+    };
     return sessions.filter((s) => s.chat.startsWith("http:bench-") && s.busy && s.backend === "live").length === CHATS;
   };
   while (!(await allBusy())) await sleep(5);
   const sampleStart = performance.now();
   const loaded = await sampleFor(TURN_MS * 0.6);
   const sampleWindow = performance.now() - sampleStart;
-  const sampledWhileInFlight = (await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:bench-")).length === 0;
+  const sampledWhileInFlight =
+    (await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:bench-")).length === 0;
   await Promise.all(chats.map((chat, i) => waitDone(chat, sent[i]!)));
   const all = performance.now() - started;
 
   const line = (label: string, s: number[]) =>
     `${label.padEnd(44)} p50 ${fmt(pct(s, 50))} ms   p99 ${fmt(pct(s, 99))} ms   (n=${s.length})`;
   console.log(`\nbench:core — ${CHATS} chats, fake backend turns of ${TURN_MS} ms, wrangler dev on one workerd thread`);
-  console.log(`local Durable Object state in ${stateDir}; machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `local Durable Object state in ${stateDir}; machine: ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   console.log(line("GET /api/status, no turn running", idle));
   console.log(line(`GET /api/status, ${CHATS} turns in flight`, loaded));
-  console.log(`  sampled for ${fmt(sampleWindow)} ms once all ${CHATS} turns were streaming and showed busy; none had ended while sampling: ${sampledWhileInFlight}`);
+  console.log(
+    `  sampled for ${fmt(sampleWindow)} ms once all ${CHATS} turns were streaming and showed busy; none had ended while sampling: ${sampledWhileInFlight}`,
+  );
   const r50 = pct(loaded, 50) / pct(idle, 50);
   const r99 = pct(loaded, 99) / pct(idle, 99);
   console.log(`ratio in-flight/idle                          p50 ${r50.toFixed(2)}×   p99 ${r99.toFixed(2)}×`);
@@ -93,7 +103,9 @@ try {
 
 /** The fake backend in a process of its own, so serving 50 streams does not delay this one's clock. */
 async function startFakeBackendProcess(): Promise<{ url: string; log(): Promise<LogEntry[]>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/fake-backend-main.ts"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/fake-backend-main.ts"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   process.once("exit", () => child.kill("SIGKILL"));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";

@@ -21,7 +21,8 @@ const workerUrl = `http://127.0.0.1:${workerPort}`;
 // The Worker reads .dev.vars, so the backend gets its token from there too (not from the environment).
 const { vars, added, replacedMode } = ensureDevVars(join(root, ".dev.vars"));
 if (added.length > 0) console.log(`[start] created ${added.join(" and ")} in .dev.vars (random; only you can read the file)`);
-if (replacedMode) console.log(`[start] .dev.vars was readable by others (mode ${replacedMode}); made it 0600, as it holds the relay's secrets`);
+if (replacedMode)
+  console.log(`[start] .dev.vars was readable by others (mode ${replacedMode}); made it 0600, as it holds the relay's secrets`);
 
 const provider = detectProvider();
 const entry = provider ? "src/pi-server/main.ts" : "src/demo/main.ts";
@@ -80,7 +81,17 @@ process.on("SIGTERM", () => void stop(0));
 run("backend", ["--import", "tsx", entry], { PI_BACKEND_TOKEN: vars.PI_BACKEND_TOKEN, PORT: String(backendPort) });
 run(
   "worker",
-  [join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "dev", "--port", String(workerPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--var", `PI_BACKEND_URL:${backendUrl}`],
+  [
+    join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
+    "dev",
+    "--port",
+    String(workerPort),
+    "--ip",
+    "127.0.0.1",
+    "--show-interactive-dev-session=false",
+    "--var",
+    `PI_BACKEND_URL:${backendUrl}`,
+  ],
   { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
 );
 
@@ -108,8 +119,12 @@ else if (!up) {
   const auth = `-H "Authorization: Bearer $(sed -n 's/^API_TOKEN=//p' .dev.vars)"`;
   console.log("");
   console.log(`[start] Ready: Worker on ${workerUrl}, pi backend on ${backendUrl}${provider ? "" : " (DEMO MODEL)"}.`);
-  console.log(`[start] The agent works in ${agentWorkspace(process.env, root)}, not in this checkout (PI_CWD or PI_WORKSPACE=per-chat change it). Send a message:`);
-  console.log(`  curl -s -X POST ${workerUrl}/api/chats/hello/messages ${auth} -H "content-type: application/json" -d '{"text":"Hello, pi!"}'`);
+  console.log(
+    `[start] The agent works in ${agentWorkspace(process.env, root)}, not in this checkout (PI_CWD or PI_WORKSPACE=per-chat change it). Send a message:`,
+  );
+  console.log(
+    `  curl -s -X POST ${workerUrl}/api/chats/hello/messages ${auth} -H "content-type: application/json" -d '{"text":"Hello, pi!"}'`,
+  );
   console.log("[start] then poll the reply with the messageId it returned:");
   console.log(`  curl -s ${workerUrl}/api/chats/hello/messages/<messageId> ${auth}`);
   console.log("[start] Ctrl-C stops everything.");

@@ -35,7 +35,8 @@ try {
   console.log(`Webhook for @${me.username} set to ${target}`);
   console.log(JSON.stringify(await api.getWebhookInfo(), null, 2));
 } catch (err) {
-  if (err instanceof GrammyError && err.error_code === 401) fail("Telegram refused TELEGRAM_BOT_TOKEN (401): copy it again from @BotFather");
+  if (err instanceof GrammyError && err.error_code === 401)
+    fail("Telegram refused TELEGRAM_BOT_TOKEN (401): copy it again from @BotFather");
   if (err instanceof GrammyError) fail(`Telegram refused: ${err.description}`);
   if (err instanceof HttpError) fail(`could not reach the Bot API at ${apiRoot}: ${err.message}`);
   throw err;

@@ -37,7 +37,10 @@ export function writeAgentDir(options: AgentDirOptions): string[] {
     defaultProvider: options.provider,
     defaultModel: options.model,
     // The provider SDK's own retries stay off either way, so every failure reaches pi's retry logic.
-    retry: retry === false ? { enabled: false, provider: { maxRetries: 0 } } : { enabled: true, ...(retry === true ? {} : retry), provider: { maxRetries: 0 } },
+    retry:
+      retry === false
+        ? { enabled: false, provider: { maxRetries: 0 } }
+        : { enabled: true, ...(retry === true ? {} : retry), provider: { maxRetries: 0 } },
   };
   writeFileSync(join(options.dir, "settings.json"), JSON.stringify(settings, null, 2));
   return ["--provider", options.provider, "--model", options.model];

@@ -33,7 +33,9 @@ export function demoReply(request: ChatRequest): string {
 export async function startDemoModel(port = 0): Promise<DemoModel> {
   const server = createServer(async (req, res) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "the demo model only serves POST /v1/chat/completions" } }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { message: "the demo model only serves POST /v1/chat/completions" } }));
       return;
     }
     let body: ChatRequest;

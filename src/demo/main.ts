@@ -3,9 +3,9 @@
  * pi agent dir that points at it, then runs the normal backend server in this same process.
  */
 import { resolve } from "node:path";
+import { log } from "../shared/log";
 import { writeAgentDir } from "./agent-dir";
 import { DEMO_LABEL, startDemoModel } from "./demo-model";
-import { log } from "../shared/log";
 
 const demo = await startDemoModel();
 const agentDir = resolve(process.env.PI_DATA_DIR || ".data/backend", "..", "demo-agent");

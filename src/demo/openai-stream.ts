@@ -55,7 +55,12 @@ export class CompletionStream {
 
   /** A complete bash tool call in one chunk. */
   bashCall(command: string): void {
-    const call = { index: 0, id: `call_${this.id.slice(-8)}`, type: "function", function: { name: "bash", arguments: JSON.stringify({ command }) } };
+    const call = {
+      index: 0,
+      id: `call_${this.id.slice(-8)}`,
+      type: "function",
+      function: { name: "bash", arguments: JSON.stringify({ command }) },
+    };
     this.chunk({ tool_calls: [call] });
   }
 

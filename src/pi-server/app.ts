@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { HttpError } from "../shared/http/http-error";
 import { jsonBodyReader } from "../shared/http/json-body";
+import { log } from "../shared/log";
 import {
   type HealthResponse,
   isValidId,
@@ -16,7 +17,6 @@ import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
 import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
-import { log } from "../shared/log";
 
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
 export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
@@ -91,9 +91,13 @@ function idParam(value: string | undefined, name: string): string {
 
 function afterParam(value: string | undefined): number {
   if (value === undefined || value === "") return 0;
-  if (!/^\d{1,15}$/.test(value)) throw new BackendError(400, "invalid_request", "after must be a non-negative integer (the last seq you applied)");
+  if (!/^\d{1,15}$/.test(value))
+    throw new BackendError(400, "invalid_request", "after must be a non-negative integer (the last seq you applied)");
   return Number(value);
 }
 
 /** Reads the body once as text (bodyLimit has bounded it), parses JSON, validates; 400 invalid_request naming the field. */
-const readBody = jsonBodyReader({ notJson: { code: "invalid_request", message: "the body must be JSON" }, invalidField: "invalid_request" });
+const readBody = jsonBodyReader({
+  notJson: { code: "invalid_request", message: "the body must be JSON" },
+  invalidField: "invalid_request",
+});

@@ -37,7 +37,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
   const dataDir = resolve(cwd, env.PI_DATA_DIR || ".data/backend");
   const workspace = workspaceMode(env);
   if (workspace === "per-chat" && env.PI_CWD) {
-    throw new ConfigError("PI_CWD cannot be combined with PI_WORKSPACE=per-chat (each chat then works in PI_DATA_DIR/workspaces/<chat>): unset one of them");
+    throw new ConfigError(
+      "PI_CWD cannot be combined with PI_WORKSPACE=per-chat (each chat then works in PI_DATA_DIR/workspaces/<chat>): unset one of them",
+    );
   }
   return {
     token,

@@ -31,7 +31,11 @@ export class BusyError extends BackendError {
 export class UnknownTurnError extends BackendError {
   constructor(sessionId: string, turnId: string) {
     const minutes = FINISHED_TURN_RETENTION_MS / 60_000;
-    super(404, "unknown_turn", `no turn ${turnId} in session ${sessionId} (finished turns are kept for ${minutes} minutes; a restarted backend forgets them)`);
+    super(
+      404,
+      "unknown_turn",
+      `no turn ${turnId} in session ${sessionId} (finished turns are kept for ${minutes} minutes; a restarted backend forgets them)`,
+    );
   }
 }
 

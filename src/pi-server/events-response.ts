@@ -1,9 +1,9 @@
 /** A turn's events as a live NDJSON response: replay after `seq`, then stream until the terminal event. */
 import type { ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { log } from "../shared/log";
 import { EVENTS_CONTENT_TYPE } from "../shared/protocol";
 import type { Turn } from "./turn";
-import { log } from "../shared/log";
 
 /**
  * Bytes queued for one events connection (written, not yet taken by the client) past which the
@@ -89,7 +89,12 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
       pending = "";
       unsubscribe();
       sink.drop();
-      log.warn("events.slow_stream_dropped", { session: turn.sessionId, turnId: turn.turnId, unreadBytes: queued, note: "the client re-attaches with after=" });
+      log.warn("events.slow_stream_dropped", {
+        session: turn.sessionId,
+        turnId: turn.turnId,
+        unreadBytes: queued,
+        note: "the client re-attaches with after=",
+      });
       return;
     }
     if (ended) sink.end(pending);

@@ -2,10 +2,10 @@
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { ConfigError } from "../shared/config-error";
+import { log } from "../shared/log";
 import { createBackendApp } from "./app";
 import { type BackendConfig, loadConfig } from "./config";
 import { SessionManager } from "./session-manager";
-import { log } from "../shared/log";
 
 function main(): void {
   // Before anything is written or spawned: pi inherits it, so its session histories and whatever
@@ -26,8 +26,14 @@ function main(): void {
   const app = createBackendApp(manager, config.token);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const args = config.piArgs.length ? ` ${config.piArgs.join(" ")}` : "";
-    const workspace = config.workspace === "per-chat" ? `${join(config.dataDir, "workspaces")}/<chat> (one directory per chat)` : config.piCwd;
-    log.info("server.listening", { url: `http://${config.host}:${info.port}`, pi: `pi --mode rpc${args}`, dataDir: config.dataDir, workspace });
+    const workspace =
+      config.workspace === "per-chat" ? `${join(config.dataDir, "workspaces")}/<chat> (one directory per chat)` : config.piCwd;
+    log.info("server.listening", {
+      url: `http://${config.host}:${info.port}`,
+      pi: `pi --mode rpc${args}`,
+      dataDir: config.dataDir,
+      workspace,
+    });
   });
 
   server.on("error", (error: NodeJS.ErrnoException) => {

@@ -42,7 +42,11 @@ export const checkRequestTarget = createMiddleware<BackendEnv>(async (c, next) =
 /** 403 for any request with an `Origin` header: only browsers send one, and the Worker never does. */
 export const refuseBrowsers = createMiddleware<BackendEnv>(async (c, next) => {
   if (c.req.header("origin") !== undefined) {
-    throw new BackendError(403, "forbidden_origin", "requests from web pages are refused: the pi backend serves only the Worker, which sends no Origin header");
+    throw new BackendError(
+      403,
+      "forbidden_origin",
+      "requests from web pages are refused: the pi backend serves only the Worker, which sends no Origin header",
+    );
   }
   await next();
 });

@@ -3,7 +3,18 @@
  * only while no pi of that session is alive (a spawn waits for its predecessor's exit; reset
  * releases first), so nothing here races pi's own writes.
  */
-import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname } from "node:path";
 import { archivedSessionFile, legacySessionFile, sessionFile, sessionsDir } from "./paths";
 import { makePrivateDir, PRIVATE_FILE_MODE } from "./private-files";
@@ -76,7 +87,8 @@ function readHeader(file: string): Record<string, unknown> | undefined {
   const end = head.indexOf("\n");
   try {
     const header = JSON.parse(end === -1 ? head : head.slice(0, end)) as unknown;
-    if (typeof header === "object" && header !== null && (header as { type?: unknown }).type === "session") return header as Record<string, unknown>;
+    if (typeof header === "object" && header !== null && (header as { type?: unknown }).type === "session")
+      return header as Record<string, unknown>;
   } catch {
     // an empty or damaged history: pi starts it afresh, nothing to pin
   }

@@ -3,11 +3,11 @@
  * owns the map of these; everything that happens inside one session happens here.
  */
 import { Mutex } from "async-mutex";
+import { log } from "../shared/log";
 import type { SessionState, TurnEventBody } from "../shared/protocol";
 import { PiEventTranslator, turnError } from "./pi-events";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
-import { log } from "../shared/log";
 
 /** What a session needs from its surroundings. */
 export interface SessionDeps {

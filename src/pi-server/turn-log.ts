@@ -1,9 +1,9 @@
 /** Writes a finished turn's events to `<PI_DATA_DIR>/turns/<session>/<turn>.ndjson`, a record for people that outlives the process. */
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { log } from "../shared/log";
 import { isTerminal, type TurnEvent } from "../shared/protocol";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-files";
-import { log } from "../shared/log";
 
 // A recursive mkdir costs as much as the append itself; each session's directory is made once.
 const madeDirs = new Set<string>();

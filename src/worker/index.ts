@@ -7,7 +7,7 @@ import { adapters } from "./adapters";
 import { messages } from "./api/messages";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
-import type { ChatSessions, Env as Settings, Registries } from "./config/env";
+import type { ChatSessions, Registries, Env as Settings } from "./config/env";
 import { renderError } from "./http/errors";
 import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
 import { webhookRoute } from "./platforms/webhook";

@@ -40,13 +40,18 @@ function client(dev: WranglerDev) {
   const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
   return {
     send: async (chat: string, text: string) =>
-      (await (await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) })).json()) as { messageId: string },
+      (await (
+        await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) })
+      ).json()) as { messageId: string },
     get: async (chat: string, id: string) =>
       (await (await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers })).json()) as { state: string; reply?: string },
     /** Waits until the message is done. */
     done: (chat: string, id: string) =>
       until(async () => {
-        const m = (await (await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers })).json()) as { state: string; reply?: string };
+        const m = (await (await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers })).json()) as {
+          state: string;
+          reply?: string;
+        };
         return m.state === "done" ? m : null;
       }),
   };

@@ -14,8 +14,8 @@ import { loadConfig } from "../../src/pi-server/config";
 import { MAX_QUEUED_EVENT_BYTES } from "../../src/pi-server/events-response";
 import { SessionManager } from "../../src/pi-server/session-manager";
 import { Turn } from "../../src/pi-server/turn";
-import { readJsonLines } from "../../src/worker/pi-client/ndjson";
 import type { TurnEvent } from "../../src/shared/protocol";
+import { readJsonLines } from "../../src/worker/pi-client/ndjson";
 import { openSocket, readAll, requestHead } from "../fixtures/raw-http";
 
 const TOKEN = "backpressure-test-token-0123456789";
@@ -70,7 +70,9 @@ const nextTick = () => new Promise((resolve) => setImmediate(resolve));
 function follow(turn: Turn, after = 0): { received: TurnEvent[]; done: Promise<void> } {
   const received: TurnEvent[] = [];
   const done = (async () => {
-    const res = await fetch(`http://127.0.0.1:${port}${eventsPath(turn)}?after=${after}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`http://127.0.0.1:${port}${eventsPath(turn)}?after=${after}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.status).toBe(200);
     for await (const event of readJsonLines(res.body!)) received.push(event as TurnEvent);
   })();
@@ -116,7 +118,9 @@ describe("an events subscriber", () => {
       await nextTick();
       maxQueued = Math.max(maxQueued, outgoing.writableLength);
     }
-    console.log(`[backpressure] pushed ${(pushed / MiB).toFixed(1)} MiB; at most ${(maxQueued / MiB).toFixed(2)} MiB queued; dropped: ${outgoing.destroyed}`);
+    console.log(
+      `[backpressure] pushed ${(pushed / MiB).toFixed(1)} MiB; at most ${(maxQueued / MiB).toFixed(2)} MiB queued; dropped: ${outgoing.destroyed}`,
+    );
     expect(outgoing.destroyed).toBe(true);
     expect(maxQueued).toBeLessThanOrEqual(MAX_QUEUED_EVENT_BYTES + burst);
 

@@ -6,8 +6,8 @@ import {
   type BackendProcess,
   holdsListeningSocket,
   peakResidentBytes,
-  residentBytes,
   resetPeakResident,
+  residentBytes,
   startBackendProcess,
 } from "../fixtures/backend-process";
 import { openSocket, type RawResponse, readResponse, requestHead } from "../fixtures/raw-http";
@@ -43,7 +43,12 @@ async function chunkedTurn(sessionId: string, totalBytes: number): Promise<{ res
   });
   // Keep-alive, as the Worker's connections are: the server then reads on past the limit for a while
   // (discarding) before it gives up on the connection.
-  const headers = { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", "Transfer-Encoding": "chunked", Connection: "keep-alive" };
+  const headers = {
+    Authorization: `Bearer ${TOKEN}`,
+    "Content-Type": "application/json",
+    "Transfer-Encoding": "chunked",
+    Connection: "keep-alive",
+  };
   socket.write(requestHead("POST", `/v1/sessions/${sessionId}/turns`, backend.port, headers));
   const opening = '{"turnId":"t1","message":"';
   socket.write(chunk(opening));
@@ -72,7 +77,9 @@ describe("request bodies", () => {
     expect(JSON.parse(response.body)).toMatchObject({ error: { code: "too_large" } });
   });
 
-  it("cut off a 300 MB chunked POST with 413, while the backend's resident memory grows by less than 32 MiB", { timeout: 180_000 }, async () => {
+  it("cut off a 300 MB chunked POST with 413, while the backend's resident memory grows by less than 32 MiB", {
+    timeout: 180_000,
+  }, async () => {
     // Make sure the pid measured is the server itself (node --import tsx runs it in-process).
     expect(holdsListeningSocket(backend.pid, backend.port)).toBe(true);
     const baseline = residentBytes(backend.pid);

@@ -32,11 +32,15 @@ describe("loadConfig", () => {
   it("knows PI_WORKSPACE=shared and per-chat, and names PI_WORKSPACE when the value is unknown", () => {
     expect(loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_WORKSPACE: "shared" }).workspace).toBe("shared");
     expect(loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_WORKSPACE: "per-chat" }).workspace).toBe("per-chat");
-    expect(() => loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_WORKSPACE: "perchat" })).toThrow(/PI_WORKSPACE must be "shared" \(the default\) or "per-chat", got "perchat"/);
+    expect(() => loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_WORKSPACE: "perchat" })).toThrow(
+      /PI_WORKSPACE must be "shared" \(the default\) or "per-chat", got "perchat"/,
+    );
   });
 
   it("refuses PI_CWD together with PI_WORKSPACE=per-chat instead of ignoring one", () => {
-    expect(() => loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_WORKSPACE: "per-chat", PI_CWD: "/tmp" })).toThrow(/PI_CWD cannot be combined with PI_WORKSPACE=per-chat/);
+    expect(() => loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_WORKSPACE: "per-chat", PI_CWD: "/tmp" })).toThrow(
+      /PI_CWD cannot be combined with PI_WORKSPACE=per-chat/,
+    );
   });
 
   it("agrees with the directory `npm start` prints", async () => {
@@ -44,11 +48,18 @@ describe("loadConfig", () => {
       agentWorkspace(env: Record<string, string>, cwd: string): string;
     };
     const cwd = "/home/me/evie-edge";
-    const envs: Record<string, string>[] = [{}, { PI_DATA_DIR: "/srv/evie" }, { PI_DATA_DIR: "data", PI_CWD: "work" }, { PI_CWD: "/abs/project" }];
+    const envs: Record<string, string>[] = [
+      {},
+      { PI_DATA_DIR: "/srv/evie" },
+      { PI_DATA_DIR: "data", PI_CWD: "work" },
+      { PI_CWD: "/abs/project" },
+    ];
     for (const env of envs) {
       expect(agentWorkspace(env, cwd)).toBe(loadConfig({ PI_BACKEND_TOKEN: TOKEN, ...env }, cwd).piCwd);
     }
-    expect(agentWorkspace({ PI_WORKSPACE: "per-chat" }, cwd)).toBe(`${loadConfig({ PI_BACKEND_TOKEN: TOKEN }, cwd).dataDir}/workspaces/<chat>`);
+    expect(agentWorkspace({ PI_WORKSPACE: "per-chat" }, cwd)).toBe(
+      `${loadConfig({ PI_BACKEND_TOKEN: TOKEN }, cwd).dataDir}/workspaces/<chat>`,
+    );
   });
 });
 

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileSafe, sessionFile, turnLogFile } from "../../src/pi-server/paths";
 import { writeAgentDir } from "../../src/demo/agent-dir";
+import { fileSafe, sessionFile, turnLogFile } from "../../src/pi-server/paths";
 import { isValidId } from "../../src/shared/protocol";
 import { last, readNdjson, waitFor } from "../fixtures/backend-harness";
 import { type FakeLlm, startFakeLlm } from "../fixtures/fake-llm";
@@ -44,8 +44,10 @@ describe("fileSafe", () => {
     };
     const ids = ["Ab".repeat(64), "A".repeat(128), "a".repeat(128), ":".repeat(128)];
     // Short ids over a small alphabet, so that many of them differ only in case.
-    for (let i = 0; i < 20_000; i++) ids.push(Array.from({ length: 1 + Math.floor(random() * 4) }, () => "aAbB:"[Math.floor(random() * 5)]).join(""));
-    for (let i = 0; i < 2_000; i++) ids.push(Array.from({ length: 1 + Math.floor(random() * 128) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(""));
+    for (let i = 0; i < 20_000; i++)
+      ids.push(Array.from({ length: 1 + Math.floor(random() * 4) }, () => "aAbB:"[Math.floor(random() * 5)]).join(""));
+    for (let i = 0; i < 2_000; i++)
+      ids.push(Array.from({ length: 1 + Math.floor(random() * 128) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(""));
     for (const id of ids.filter(isValidId)) {
       const name = fileSafe(id);
       expect(name).toMatch(/^[a-z0-9._~+-]+$/);
@@ -68,7 +70,11 @@ describe("the backend process's files", () => {
   const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 
   const turn = async (sessionId: string, turnId: string, message: string) => {
-    const res = await fetch(`${url}/v1/sessions/${sessionId}/turns`, { method: "POST", headers, body: JSON.stringify({ turnId, message }) });
+    const res = await fetch(`${url}/v1/sessions/${sessionId}/turns`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ turnId, message }),
+    });
     expect(res.status).toBe(202);
     const end = last(await readNdjson(await fetch(`${url}/v1/sessions/${sessionId}/turns/${turnId}/events`, { headers })));
     if (end.type !== "turn_end") throw new Error(`turn failed: ${JSON.stringify(end)}`);
@@ -81,8 +87,21 @@ describe("the backend process's files", () => {
     const piArgs = writeAgentDir({ dir: agentDir, baseUrl: llm.baseUrl, provider: "fake", model: "fake-1", retry: false });
     mkdirSync(dataDir, { mode: 0o755 }); // as an older backend left it
     chmodSync(dataDir, 0o755);
-    const env = { PI_BACKEND_TOKEN: TOKEN, PORT: "0", PI_DATA_DIR: dataDir, PI_CWD: "", PI_WORKSPACE: "", PI_ARGS: piArgs.join(" "), PI_CODING_AGENT_DIR: agentDir, PI_OFFLINE: "1" };
-    child = spawn(process.execPath, ["--import", "tsx", "src/pi-server/main.ts"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const env = {
+      PI_BACKEND_TOKEN: TOKEN,
+      PORT: "0",
+      PI_DATA_DIR: dataDir,
+      PI_CWD: "",
+      PI_WORKSPACE: "",
+      PI_ARGS: piArgs.join(" "),
+      PI_CODING_AGENT_DIR: agentDir,
+      PI_OFFLINE: "1",
+    };
+    child = spawn(process.execPath, ["--import", "tsx", "src/pi-server/main.ts"], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     child.stdout!.on("data", (chunk) => {
       stdout += chunk;
     });
@@ -112,7 +131,11 @@ describe("the backend process's files", () => {
     await turn("http:Demo", "t1", "upper case demo");
     await turn("http:demo", "t1", "lower case demo");
     const log = turnLogFile(dataDir, "http:Demo", "t1");
-    await waitFor(() => readdirSync(join(dataDir, "turns")).length === 3 && statSync(log, { throwIfNoEntry: false }) !== undefined, 10_000, "the turn logs");
+    await waitFor(
+      () => readdirSync(join(dataDir, "turns")).length === 3 && statSync(log, { throwIfNoEntry: false }) !== undefined,
+      10_000,
+      "the turn logs",
+    );
 
     expect(mode(dataDir)).toBe("700"); // it was 0755
     expect(mode(join(dataDir, "sessions"))).toBe("700");

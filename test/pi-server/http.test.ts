@@ -1,6 +1,7 @@
 /** The HTTP contract: auth, validation, error bodies, capacity. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackendHarness, last, livePiPids, startBackend, TEST_TOKEN, waitFor } from "../fixtures/backend-harness";
 
 let backend: BackendHarness;
@@ -76,7 +77,11 @@ describe("validation", () => {
   });
 
   it("answers 413 for a body over 1 MiB", async () => {
-    await expectError(await backend.request("POST", "/v1/sessions/v/turns", { turnId: "t", message: "x".repeat(1_100_000) }), 413, "too_large");
+    await expectError(
+      await backend.request("POST", "/v1/sessions/v/turns", { turnId: "t", message: "x".repeat(1_100_000) }),
+      413,
+      "too_large",
+    );
   });
 
   it.each(["%2E%2E", "%2E", "a%2Fb", "a%20b", "x".repeat(129)])("answers 400 for session id %s", async (id) => {

@@ -19,7 +19,11 @@ afterAll(() => {
 
 /** Runs a TypeScript entry point the way `npm run backend` does, collecting its output. */
 function runEntry(entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   started.push(child);
   const output = { stdout: "", stderr: "" };
   child.stdout.on("data", (chunk) => {
@@ -41,13 +45,22 @@ describe("the backend process", () => {
   });
 
   it("answers through the demo model, labelled, and stops every pi cleanly on SIGTERM", async () => {
-    const run = runEntry("src/demo/main.ts", { PI_BACKEND_TOKEN: "main-test-token-0123", PORT: "0", PI_DATA_DIR: join(tmp, "data"), PI_CWD: tmp });
+    const run = runEntry("src/demo/main.ts", {
+      PI_BACKEND_TOKEN: "main-test-token-0123",
+      PORT: "0",
+      PI_DATA_DIR: join(tmp, "data"),
+      PI_CWD: tmp,
+    });
     await waitFor(() => listeningUrl(run.output.stdout) !== undefined, 30_000, "the backend to listen");
     expect(logLines(run.output.stdout).find((line) => line.event === "demo.started")).toMatchObject({ model: "[evie-edge demo model]" });
     const url = listeningUrl(run.output.stdout)!;
     const headers = { authorization: "Bearer main-test-token-0123", "content-type": "application/json" };
 
-    const submitted = await fetch(`${url}/v1/sessions/http:main/turns`, { method: "POST", headers, body: JSON.stringify({ turnId: "t1", message: "hello demo" }) });
+    const submitted = await fetch(`${url}/v1/sessions/http:main/turns`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ turnId: "t1", message: "hello demo" }),
+    });
     expect(submitted.status).toBe(202);
     const events = await readNdjson(await fetch(`${url}/v1/sessions/http:main/turns/t1/events`, { headers }));
     const end = last(events);
@@ -60,7 +73,10 @@ describe("the backend process", () => {
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     expect(isAlive(pid)).toBe(false);
-    expect(logLines(run.output.stdout).find((line) => line.event === "server.stopping")).toMatchObject({ level: "info", signal: "SIGTERM" });
+    expect(logLines(run.output.stdout).find((line) => line.event === "server.stopping")).toMatchObject({
+      level: "info",
+      signal: "SIGTERM",
+    });
   });
 });
 
@@ -68,7 +84,9 @@ describe("npm start's helpers", () => {
   const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(root, "scripts", file)).href)) as T;
 
   it("creates .dev.vars tokens on first run and keeps existing values", async () => {
-    const { ensureDevVars } = await load<{ ensureDevVars(path: string): { vars: Record<string, string>; added: string[]; replacedMode: string | null } }>("dev-vars.mjs");
+    const { ensureDevVars } = await load<{
+      ensureDevVars(path: string): { vars: Record<string, string>; added: string[]; replacedMode: string | null };
+    }>("dev-vars.mjs");
     const fresh = join(tmp, "fresh.dev.vars");
     const first = ensureDevVars(fresh);
     expect(first.added).toEqual(["API_TOKEN", "PI_BACKEND_TOKEN"]);

@@ -31,12 +31,21 @@ describe("pi's stdout", () => {
   ])("reads a text_delta with %s exactly as JSON.parse does", (_, delta) => {
     const line = updateLine("text_delta", delta, `earlier "assistantMessageEvent":{"type":"text_delta" text${delta}`);
     const full = JSON.parse(line) as { assistantMessageEvent: { delta: string } };
-    expect(fastMessageUpdate(line)).toEqual({ type: "message_update", assistantMessageEvent: { type: "text_delta", delta: full.assistantMessageEvent.delta } });
+    expect(fastMessageUpdate(line)).toEqual({
+      type: "message_update",
+      assistantMessageEvent: { type: "text_delta", delta: full.assistantMessageEvent.delta },
+    });
   });
 
   it("reads other update kinds without their payload", () => {
-    expect(parsePiLine(updateLine("toolcall_delta", '{"command":', "x"))).toEqual({ type: "message_update", assistantMessageEvent: { type: "toolcall_delta" } });
-    expect(parsePiLine(updateLine("text_start", undefined, ""))).toEqual({ type: "message_update", assistantMessageEvent: { type: "text_start" } });
+    expect(parsePiLine(updateLine("toolcall_delta", '{"command":', "x"))).toEqual({
+      type: "message_update",
+      assistantMessageEvent: { type: "toolcall_delta" },
+    });
+    expect(parsePiLine(updateLine("text_start", undefined, ""))).toEqual({
+      type: "message_update",
+      assistantMessageEvent: { type: "text_start" },
+    });
   });
 
   it("falls back to a full parse for anything else, and ignores non-JSON", () => {

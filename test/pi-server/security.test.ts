@@ -20,7 +20,8 @@ afterAll(async () => {
   await backend?.close();
 });
 
-const send = (method: string, target: string, headers: Record<string, string> = {}, body?: string) => rawRequest(backend.port, method, target, headers, body);
+const send = (method: string, target: string, headers: Record<string, string> = {}, body?: string) =>
+  rawRequest(backend.port, method, target, headers, body);
 
 /** The status and error code of a response (the code is undefined for a non-JSON or non-error body). */
 function outcome(res: RawResponse): { status: number; code: string | undefined } {
@@ -80,7 +81,12 @@ describe("the bearer token", () => {
       post: outcome(await send("POST", post, JSON_TYPE, turnBody())),
       postAsBrowserForm: outcome(await send("POST", post, { "Content-Type": "text/plain" }, turnBody())),
     };
-    expect(answers).toEqual({ get: { status, code }, getWithBody: { status, code }, post: { status, code }, postAsBrowserForm: { status, code } });
+    expect(answers).toEqual({
+      get: { status, code },
+      getWithBody: { status, code },
+      post: { status, code },
+      postAsBrowserForm: { status, code },
+    });
   });
 
   it("started no pi and ran no turn for any of them", async () => {
@@ -149,11 +155,26 @@ describe("the order of the checks", () => {
   it("is path shape 400, Origin 403, token 401, content type 415, size 413, body 400", async () => {
     const evil = { Origin: "http://evil.example" };
     const text = { "Content-Type": "text/plain" };
-    expect(outcome(await send("POST", "/v1//sessions/sec:c/turns", { ...evil, ...text }, big))).toEqual({ status: 400, code: "invalid_request" });
-    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...evil, ...text }, big))).toEqual({ status: 403, code: "forbidden_origin" });
+    expect(outcome(await send("POST", "/v1//sessions/sec:c/turns", { ...evil, ...text }, big))).toEqual({
+      status: 400,
+      code: "invalid_request",
+    });
+    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...evil, ...text }, big))).toEqual({
+      status: 403,
+      code: "forbidden_origin",
+    });
     expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", text, big))).toEqual({ status: 401, code: "unauthorized" });
-    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...text }, big))).toEqual({ status: 415, code: "unsupported_media_type" });
-    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...JSON_TYPE }, `${big.slice(0, -2)}`))).toEqual({ status: 413, code: "too_large" });
-    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...JSON_TYPE }, "{not json"))).toEqual({ status: 400, code: "invalid_request" });
+    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...text }, big))).toEqual({
+      status: 415,
+      code: "unsupported_media_type",
+    });
+    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...JSON_TYPE }, `${big.slice(0, -2)}`))).toEqual({
+      status: 413,
+      code: "too_large",
+    });
+    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...JSON_TYPE }, "{not json"))).toEqual({
+      status: 400,
+      code: "invalid_request",
+    });
   });
 });

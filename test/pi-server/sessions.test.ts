@@ -56,12 +56,18 @@ describe("sessions", () => {
     // s:busy and s:herd are warm from the tests above (or start here), so the timing is about turns.
     await Promise.all([backend.turn("s:busy", "par-warm", "warm"), backend.turn("s:herd", "par-warm", "warm")]);
     const started = performance.now();
-    const reads = Promise.all([backend.turn("s:busy", "par", "[slow:150] a b c d e f g h"), backend.turn("s:herd", "par", "[slow:150] a b c d e f g h")]);
+    const reads = Promise.all([
+      backend.turn("s:busy", "par", "[slow:150] a b c d e f g h"),
+      backend.turn("s:herd", "par", "[slow:150] a b c d e f g h"),
+    ]);
     await new Promise((r) => setTimeout(r, 400));
     const t0 = performance.now();
     const sessions = await listed();
     expect(performance.now() - t0).toBeLessThan(100);
-    expect(sessions.filter((s) => s.sessionId === "s:busy" || s.sessionId === "s:herd").map((s) => s.state)).toEqual(["running", "running"]);
+    expect(sessions.filter((s) => s.sessionId === "s:busy" || s.sessionId === "s:herd").map((s) => s.state)).toEqual([
+      "running",
+      "running",
+    ]);
     const health = await fetch(`${backend.url}/healthz`);
     expect(await health.json()).toEqual({ ok: true, sessions: sessions.length });
     const [a, b] = await reads;

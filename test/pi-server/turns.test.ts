@@ -67,7 +67,10 @@ describe("a turn", () => {
     let text = "";
     while (text.split("\n").length < 4) text += decoder.decode((await reader.read()).value, { stream: true });
     await reader.cancel();
-    const seen = text.split("\n").slice(0, 3).map((line) => JSON.parse(line) as { seq: number });
+    const seen = text
+      .split("\n")
+      .slice(0, 3)
+      .map((line) => JSON.parse(line) as { seq: number });
     const lastSeq = seen.at(-1)!.seq;
     const rest = await backend.events("turns:main", "reattach", lastSeq);
     expect(rest[0]!.seq).toBe(lastSeq + 1);

@@ -14,11 +14,19 @@ function app(expected: () => string = () => SECRET) {
   const readBody = jsonBodyReader({ notJson: { code: "not_json", message: "the body must be JSON" }, invalidField: "bad_field" });
   const Body = z.object({ text: z.string().min(1), meta: z.object({ tag: z.string({ error: "meta.tag: must be a string" }) }).optional() });
   return new Hono()
-    .use(requireBearer({ expected, isPublic: (c) => c.req.path === "/open", reject: () => new HttpError(401, "unauthorized", "send the token") }))
+    .use(
+      requireBearer({
+        expected,
+        isPublic: (c) => c.req.path === "/open",
+        reject: () => new HttpError(401, "unauthorized", "send the token"),
+      }),
+    )
     .get("/open", (c) => c.text("open"))
     .get("/guarded", (c) => c.text("guarded"))
     .post("/echo", async (c) => c.json(await readBody(c.req, Body)))
-    .onError((err, c) => (err instanceof HttpError ? c.json(err.toBody(), err.status, err.headers) : c.json({ unexpected: String(err) }, 500)));
+    .onError((err, c) =>
+      err instanceof HttpError ? c.json(err.toBody(), err.status, err.headers) : c.json({ unexpected: String(err) }, 500),
+    );
 }
 
 describe("bearerToken", () => {
@@ -116,7 +124,10 @@ describe("jsonBodyReader", () => {
   });
 
   it("describes an issue as `field: message`", () => {
-    expect(describeIssue({ code: "custom", path: ["a", 0, "b"], message: "is wrong", input: 1 })).toEqual({ field: "a.0.b", message: "a.0.b: is wrong" });
+    expect(describeIssue({ code: "custom", path: ["a", 0, "b"], message: "is wrong", input: 1 })).toEqual({
+      field: "a.0.b",
+      message: "a.0.b: is wrong",
+    });
     expect(describeIssue(undefined)).toEqual({ field: "body", message: "body: invalid" });
   });
 });

@@ -1,6 +1,6 @@
 /** The structured logger: one JSON line per event, bound fields, errors as {name, message}, secrets dropped. */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger, formatLine, log, type LogLevel } from "../../src/shared/log";
+import { createLogger, formatLine, type LogLevel, log } from "../../src/shared/log";
 import { loggedCalls } from "../fixtures/log-lines";
 
 function capture() {
@@ -49,7 +49,10 @@ describe("log", () => {
   it("writes an Error as {name, message}", () => {
     const { logger, parsed } = capture();
     logger.error("turn.failed", { error: new TypeError("cannot read 'x'"), reason: new Error("plain") });
-    expect(parsed()[0]).toMatchObject({ error: { name: "TypeError", message: "cannot read 'x'" }, reason: { name: "Error", message: "plain" } });
+    expect(parsed()[0]).toMatchObject({
+      error: { name: "TypeError", message: "cannot read 'x'" },
+      reason: { name: "Error", message: "plain" },
+    });
   });
 
   it("drops keys named like secrets, whatever their case, and keeps the rest", () => {

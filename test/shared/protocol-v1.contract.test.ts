@@ -36,7 +36,12 @@ const servers: [string, () => Promise<Server>][] = [
     async () => {
       const fake = new FakeBackend();
       const port = await fake.start();
-      return { url: `http://127.0.0.1:${port}`, token: FAKE_BACKEND_TOKEN, replyTo: (message) => `echo: ${message}`, close: () => fake.stop() };
+      return {
+        url: `http://127.0.0.1:${port}`,
+        token: FAKE_BACKEND_TOKEN,
+        replyTo: (message) => `echo: ${message}`,
+        close: () => fake.stop(),
+      };
     },
   ],
 ];
@@ -87,7 +92,11 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
 
   it("refuses every v1 route without the right bearer token: 401 unauthorized", async () => {
     await expectError(await call("GET", "/v1/sessions", undefined, null), 401, "unauthorized");
-    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1", message: "hi" }, "not-the-token-at-all"), 401, "unauthorized");
+    await expectError(
+      await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1", message: "hi" }, "not-the-token-at-all"),
+      401,
+      "unauthorized",
+    );
   });
 
   it("runs a turn: turn_start at seq 1, text deltas, and one terminal turn_end carrying their text", async () => {
@@ -127,7 +136,9 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
     await turn(id, "t1", "list me [words:1]");
     const res = await call("GET", "/v1/sessions");
     expect(res.status).toBe(200);
-    const { sessions } = (await res.json()) as { sessions: { sessionId: string; state: string; pid: number | null; startedAt: string; lastActivity: string }[] };
+    const { sessions } = (await res.json()) as {
+      sessions: { sessionId: string; state: string; pid: number | null; startedAt: string; lastActivity: string }[];
+    };
     const listed = sessions.find((s) => s.sessionId === id);
     expect(listed).toBeDefined();
     expect(["starting", "idle", "running"]).toContain(listed!.state);
@@ -153,12 +164,19 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
     const released = await call("DELETE", `/v1/sessions/${id}`);
     expect(await released.json()).toEqual({ released: true });
     expect(await (await call("DELETE", `/v1/sessions/${id}`)).json()).toEqual({ released: false });
-    expect((await turn(id, "t2", "after release [words:2]")).at(-1)).toMatchObject({ type: "turn_end", text: server.replyTo("after release [words:2]") });
+    expect((await turn(id, "t2", "after release [words:2]")).at(-1)).toMatchObject({
+      type: "turn_end",
+      text: server.replyTo("after release [words:2]"),
+    });
   });
 
   it("answers 400 invalid_request for a bad id, a bad body and a bad `after`", async () => {
     await expectError(await call("POST", "/v1/sessions/has%20space/turns", { turnId: "t1", message: "hi" }), 400, "invalid_request");
-    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "has space", message: "hi" }), 400, "invalid_request");
+    await expectError(
+      await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "has space", message: "hi" }),
+      400,
+      "invalid_request",
+    );
     await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1" }), 400, "invalid_request");
     await expectError(await call("POST", `/v1/sessions/${session()}/turns`, "{not json"), 400, "invalid_request");
     const id = session();
@@ -167,7 +185,9 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
   });
 
   it("refuses a browser (any Origin) with 403 forbidden_origin, and a POST that is not JSON with 415", async () => {
-    const fromPage = await fetch(`${server.url}/v1/sessions`, { headers: { authorization: `Bearer ${server.token}`, origin: "https://page.example" } });
+    const fromPage = await fetch(`${server.url}/v1/sessions`, {
+      headers: { authorization: `Bearer ${server.token}`, origin: "https://page.example" },
+    });
     await expectError(fromPage, 403, "forbidden_origin");
     const plain = await fetch(`${server.url}/v1/sessions/${session()}/turns`, {
       method: "POST",

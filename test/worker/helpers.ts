@@ -40,10 +40,14 @@ export async function getMessage(chatId: string, messageId: string): Promise<Mes
 
 /** Waits until the message is done or failed. */
 export function settled(chatId: string, messageId: string, timeoutMs = 15_000): Promise<MessageView> {
-  return waitFor(async () => {
-    const m = await getMessage(chatId, messageId);
-    return m.state === "done" || m.state === "failed" ? m : null;
-  }, timeoutMs, `message ${messageId} in ${chatId} to finish`);
+  return waitFor(
+    async () => {
+      const m = await getMessage(chatId, messageId);
+      return m.state === "done" || m.state === "failed" ? m : null;
+    },
+    timeoutMs,
+    `message ${messageId} in ${chatId} to finish`,
+  );
 }
 
 /** Polls `probe` until it returns a non-null value. */

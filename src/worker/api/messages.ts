@@ -9,7 +9,10 @@ import { readBody } from "../http/middleware";
 import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
 
 const SendMessage = z.object({
-  text: z.string({ error: "text: must be a string" }).min(1, "text: must not be empty").max(32_000, "text: must be at most 32000 characters"),
+  text: z
+    .string({ error: "text: must be a string" })
+    .min(1, "text: must not be empty")
+    .max(32_000, "text: must be at most 32000 characters"),
   id: z.string({ error: "id: must be a string" }).min(1, "id: must not be empty").max(128, "id: must be at most 128 characters").optional(),
 });
 

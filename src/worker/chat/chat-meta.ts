@@ -52,7 +52,6 @@ export class ChatMeta {
     this.write("generation", String(this.generation + 1));
   }
 
-
   private read(key: string): string | null {
     return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
   }

@@ -3,9 +3,11 @@
  * turn lock: messages are stored before they are acknowledged, and turns run one at a time
  * from the object's alarm, never inside the request that delivered the message.
  */
-import { Mutex } from "async-mutex";
+
 import { DurableObject } from "cloudflare:workers";
+import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
+import { log } from "../../shared/log";
 import { backendConfig, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
@@ -16,9 +18,8 @@ import { migrate } from "../storage/migrations";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { chatSchema } from "./schema";
-import { runTurn, type TurnResult } from "./turn-runner";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
-import { log } from "../../shared/log";
+import { runTurn, type TurnResult } from "./turn-runner";
 
 /** What a caller sees of a stored message. */
 export interface MessageRecord {
@@ -204,7 +205,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     } catch (err) {
       const failure: TurnFailure = { code: err instanceof ConfigError ? "config_error" : "internal_error", detail: (err as Error).message };
       log.error("turn.failed", { chat: chatKey, messageId: message.id, code: failure.code, error: err });
-      await observer?.finished({ ok: false, ...failure }).catch((e) => log.error("turn.failure_report_failed", { chat: chatKey, messageId: message.id, error: e }));
+      await observer
+        ?.finished({ ok: false, ...failure })
+        .catch((e) => log.error("turn.failure_report_failed", { chat: chatKey, messageId: message.id, error: e }));
       this.inbox.fail(message.seq, describeFailure(failure), Date.now());
       return { kind: "finished", backendLost: false };
     }

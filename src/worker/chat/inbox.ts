@@ -111,13 +111,7 @@ export class Inbox {
   }
 
   finish(seq: number, reply: string, lastSeq: number, now: number): void {
-    this.sql.exec(
-      "UPDATE messages SET state = 'done', reply = ?, last_seq = ?, updated_at = ? WHERE seq = ?",
-      reply,
-      lastSeq,
-      now,
-      seq,
-    );
+    this.sql.exec("UPDATE messages SET state = 'done', reply = ?, last_seq = ?, updated_at = ? WHERE seq = ?", reply, lastSeq, now, seq);
   }
 
   fail(seq: number, error: string, now: number): void {

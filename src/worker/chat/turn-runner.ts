@@ -3,11 +3,12 @@
  * persisting the applied events so that a lost stream, an eviction or a restart
  * re-attaches after the last stored `seq` instead of submitting again.
  */
-import { BackendError, type PiBackendClient } from "../pi-client/client";
+
+import { log } from "../../shared/log";
 import type { TurnEvent } from "../../shared/protocol";
+import { BackendError, type PiBackendClient } from "../pi-client/client";
 import type { Inbox, InboxMessage } from "./inbox";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
-import { log } from "../../shared/log";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -97,7 +98,11 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     } catch (err) {
       if (abort.signal.aborted) return { kind: "handover" };
       if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
-        return finishFailed(ctx, { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" }, true);
+        return finishFailed(
+          ctx,
+          { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" },
+          true,
+        );
       }
       if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
         return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);

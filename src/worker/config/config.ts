@@ -1,13 +1,19 @@
 /** Config parsing: required settings and the numeric ones, read from the bindings. */
 import { ConfigError } from "../../shared/config-error";
-import type { Env } from "./env";
 import { log } from "../../shared/log";
-
+import type { Env } from "./env";
 
 /** Returns the named setting or throws "NAME is required". */
 export function required(
   env: Env,
-  name: "PI_BACKEND_URL" | "PI_BACKEND_TOKEN" | "API_TOKEN" | "TELEGRAM_BOT_TOKEN" | "TELEGRAM_WEBHOOK_SECRET" | "SLACK_SIGNING_SECRET" | "SLACK_BOT_TOKEN",
+  name:
+    | "PI_BACKEND_URL"
+    | "PI_BACKEND_TOKEN"
+    | "API_TOKEN"
+    | "TELEGRAM_BOT_TOKEN"
+    | "TELEGRAM_WEBHOOK_SECRET"
+    | "SLACK_SIGNING_SECRET"
+    | "SLACK_BOT_TOKEN",
 ): string {
   const value = env[name];
   if (!value) throw new ConfigError(`${name} is required (set it in wrangler.toml [vars] or as a secret in .dev.vars)`);
@@ -45,7 +51,8 @@ export function backendConfig(env: Env): BackendConfig {
   } catch {
     throw new ConfigError(`PI_BACKEND_URL is not a URL: "${raw}"`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(`PI_BACKEND_URL must be http:// or https://, got ${url.protocol}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new ConfigError(`PI_BACKEND_URL must be http:// or https://, got ${url.protocol}`);
   if (url.protocol === "http:" && !isLoopback(url.hostname) && env.PI_BACKEND_ALLOW_HTTP !== "1") {
     throw new ConfigError(
       `PI_BACKEND_URL uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,

@@ -28,5 +28,16 @@ export function renderError(err: Error, c: Context): Response {
 }
 
 function codeFor(status: number): string {
-  return ({ 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "payload_too_large", 415: "unsupported_media_type" } as Record<number, string>)[status] ?? "error";
+  return (
+    (
+      {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+      } as Record<number, string>
+    )[status] ?? "error"
+  );
 }

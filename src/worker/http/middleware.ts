@@ -1,6 +1,7 @@
 /** Middleware shared by the authenticated routes. */
-import { createMiddleware } from "hono/factory";
+
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
 import { requireBearer } from "../../shared/http/bearer";
 import { jsonBodyReader } from "../../shared/http/json-body";
 import { secret } from "../config/config";

@@ -1,6 +1,7 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
-import { readJsonLines } from "./ndjson";
+
 import type { ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import { readJsonLines } from "./ndjson";
 
 /** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
 export class BackendError extends Error {

@@ -68,7 +68,8 @@ function keyOf(address: ChatAddress): string {
       return `telegram:${address.chatId}`;
     case "slack": {
       const { team, channel, threadTs } = address;
-      if (!SLACK_ID.test(team) || !SLACK_ID.test(channel)) throw new InvalidChatAddressError(`slack team/channel ${team}/${channel} are not Slack ids`);
+      if (!SLACK_ID.test(team) || !SLACK_ID.test(channel))
+        throw new InvalidChatAddressError(`slack team/channel ${team}/${channel} are not Slack ids`);
       if (threadTs === undefined) return `slack:${team}:${channel}`;
       if (!SLACK_TS.test(threadTs)) throw new InvalidChatAddressError(`slack thread ${threadTs} is not a message timestamp`);
       return `slack:${team}:${channel}:${threadTs}`;

@@ -6,14 +6,21 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import { log } from "../../shared/log";
 import { backendConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
-import { type ChatMessage, type Inbound, MalformedPayloadError, type PlatformAdapter, type PlatformEnv, VerificationError } from "./adapter";
+import {
+  type ChatMessage,
+  type Inbound,
+  MalformedPayloadError,
+  type PlatformAdapter,
+  type PlatformEnv,
+  VerificationError,
+} from "./adapter";
 import { isAllowed, notAuthorizedText } from "./allowlist";
 import { COMMAND_CLAIM_MS } from "./claims";
 import { runCommand } from "./commands";
-import { log } from "../../shared/log";
 
 const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -31,7 +38,10 @@ export function webhookRoute(adapter: PlatformAdapter) {
     const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
     if (inbound.kind === "answer") return c.json(inbound.body);
     if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "")) {
-      log.info("webhook.ignored", { platform: adapter.platform, ...(inbound.kind === "ignore" ? { reason: inbound.reason } : { messageId: inbound.messageId, reason: "no text" }) });
+      log.info("webhook.ignored", {
+        platform: adapter.platform,
+        ...(inbound.kind === "ignore" ? { reason: inbound.reason } : { messageId: inbound.messageId, reason: "no text" }),
+      });
       return c.json({ ok: true });
     }
     const answer = await accept(c.env, adapter, inbound, (task) => c.executionCtx.waitUntil(task));
@@ -55,13 +65,27 @@ async function verifiedInbound(adapter: PlatformAdapter, request: Request, rawBo
  * Stores a message, or runs a command once, or tells a stranger (once an hour) that they may not.
  * Returns the response body when the platform wants the reply inline (`message.answer`).
  */
-async function accept(env: PlatformEnv, adapter: PlatformAdapter, message: ChatMessage, defer: (task: Promise<unknown>) => void): Promise<unknown> {
+async function accept(
+  env: PlatformEnv,
+  adapter: PlatformAdapter,
+  message: ChatMessage,
+  defer: (task: Promise<unknown>) => void,
+): Promise<unknown> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   const later = (what: string, task: () => Promise<unknown>) =>
-    defer(task().catch((err) => log.error("webhook.deferred_failed", { platform: adapter.platform, chat: message.chatKey, task: what, error: err })));
+    defer(
+      task().catch((err) =>
+        log.error("webhook.deferred_failed", { platform: adapter.platform, chat: message.chatKey, task: what, error: err }),
+      ),
+    );
 
   if (!isAllowed(env, message.userId)) {
-    log.warn("webhook.not_allowed", { platform: adapter.platform, user: message.userId, chat: message.chatKey, reason: "not in ALLOWED_USERS; no turn started" });
+    log.warn("webhook.not_allowed", {
+      platform: adapter.platform,
+      user: message.userId,
+      chat: message.chatKey,
+      reason: "not in ALLOWED_USERS; no turn started",
+    });
     // Asked interactively (a slash command): the answer goes only to them, so it needs no rate limit.
     if (message.answer) return message.answer(notAuthorizedText(message.userId));
     // Claimed per user, not per chat: in Slack every mention in a channel opens a new chat (its thread).
@@ -73,7 +97,8 @@ async function accept(env: PlatformEnv, adapter: PlatformAdapter, message: ChatM
   }
   if (message.command) {
     // A redelivered command must not run (or answer) twice.
-    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.("That command was already handled.");
+    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS)))
+      return message.answer?.("That command was already handled.");
     const command = { ...message, command: message.command };
     if (message.answer) return message.answer(await runCommand(env, command));
     later(`/${message.command}`, async () => {

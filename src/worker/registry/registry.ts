@@ -4,13 +4,13 @@
  * idle chats to release their backend sessions.
  */
 import { DurableObject } from "cloudflare:workers";
+import { log } from "../../shared/log";
 import { idleTimeoutSeconds } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { migrate } from "../storage/migrations";
 import { registrySchema } from "./schema";
 import { SessionTable } from "./session-table";
 import type { ReleasableChat, SessionSnapshot, SessionStatus } from "./types";
-import { log } from "../../shared/log";
 
 /** How long reports are gathered before they are written to storage together. */
 const FLUSH_DELAY_MS = 250;

@@ -7,7 +7,6 @@
  */
 import { log } from "../../shared/log";
 
-
 /** One step of a schema, applied once per object, in order. */
 export interface Migration {
   /** The version this step brings the schema to: 1, 2, 3... with no gaps. */
@@ -61,6 +60,7 @@ export function schemaVersion(sql: SqlStorage, schema: string): number {
 
 function checkOrder(schema: Schema): void {
   schema.migrations.forEach((migration, i) => {
-    if (migration.version !== i + 1) throw new Error(`schema ${schema.name}: migration ${i + 1} is numbered ${migration.version}; versions run 1, 2, 3... in order`);
+    if (migration.version !== i + 1)
+      throw new Error(`schema ${schema.name}: migration ${i + 1} is numbered ${migration.version}; versions run 1, 2, 3... in order`);
   });
 }

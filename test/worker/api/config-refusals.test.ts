@@ -9,7 +9,16 @@ import { backendConfig, isLoopback, MIN_SECRET_LENGTH, secret } from "../../../s
 import type { Env } from "../../../src/worker/config/env";
 import worker from "../../../src/worker/index";
 import { API_TOKEN, api, backendLog, freshChat } from "../helpers";
-import { postSlackTo, randomId, slackChannel, slackDirectMessage, TEAM, TELEGRAM_SECRET, telegramCalls, telegramUpdate } from "../platforms/helpers";
+import {
+  postSlackTo,
+  randomId,
+  slackChannel,
+  slackDirectMessage,
+  TEAM,
+  TELEGRAM_SECRET,
+  telegramCalls,
+  telegramUpdate,
+} from "../platforms/helpers";
 
 /** Calls the Worker with some bindings changed, as a deployment with that configuration would run. */
 async function fetchWith(overrides: Partial<Env>, request: Request): Promise<Response> {
@@ -46,26 +55,39 @@ describe("the rules", () => {
 
   it.each(["localhost", "127.0.0.1", "127.255.3.4", "[::1]"])("counts %s as loopback", (host) => {
     expect(isLoopback(host)).toBe(true);
-    expect(backendConfig({ PI_BACKEND_URL: `http://${host}:8788`, PI_BACKEND_TOKEN: "t".repeat(16) } as Env).url).toBe(`http://${host}:8788`);
+    expect(backendConfig({ PI_BACKEND_URL: `http://${host}:8788`, PI_BACKEND_TOKEN: "t".repeat(16) } as Env).url).toBe(
+      `http://${host}:8788`,
+    );
   });
 
-  it.each(["http://192.0.2.10:8788", "http://128.0.0.1", "http://localhost.example.com", "http://127.0.0.1.nip.io", "http://[::2]", "http://pi.internal"])(
-    "refuses plain %s unless PI_BACKEND_ALLOW_HTTP=1",
-    (url) => {
-      const config = { PI_BACKEND_URL: url, PI_BACKEND_TOKEN: "t".repeat(16) } as Env;
-      expect(() => backendConfig(config)).toThrow(ConfigError);
-      expect(() => backendConfig(config)).toThrow(/PI_BACKEND_URL uses plain http:\/\//);
-      expect(() => backendConfig({ ...config, PI_BACKEND_ALLOW_HTTP: "true" })).toThrow(/PI_BACKEND_ALLOW_HTTP=1/);
-      expect(backendConfig({ ...config, PI_BACKEND_ALLOW_HTTP: "1" }).url).toBe(url);
-    },
-  );
+  it.each([
+    "http://192.0.2.10:8788",
+    "http://128.0.0.1",
+    "http://localhost.example.com",
+    "http://127.0.0.1.nip.io",
+    "http://[::2]",
+    "http://pi.internal",
+  ])("refuses plain %s unless PI_BACKEND_ALLOW_HTTP=1", (url) => {
+    const config = { PI_BACKEND_URL: url, PI_BACKEND_TOKEN: "t".repeat(16) } as Env;
+    expect(() => backendConfig(config)).toThrow(ConfigError);
+    expect(() => backendConfig(config)).toThrow(/PI_BACKEND_URL uses plain http:\/\//);
+    expect(() => backendConfig({ ...config, PI_BACKEND_ALLOW_HTTP: "true" })).toThrow(/PI_BACKEND_ALLOW_HTTP=1/);
+    expect(backendConfig({ ...config, PI_BACKEND_ALLOW_HTTP: "1" }).url).toBe(url);
+  });
 
   it("takes https to anywhere, and refuses other schemes, non-URLs and a short backend token", () => {
     const token = "t".repeat(16);
-    expect(backendConfig({ PI_BACKEND_URL: "https://pi.example.com", PI_BACKEND_TOKEN: token } as Env)).toEqual({ url: "https://pi.example.com", token });
-    expect(() => backendConfig({ PI_BACKEND_URL: "ftp://127.0.0.1", PI_BACKEND_TOKEN: token } as Env)).toThrow(/PI_BACKEND_URL must be http/);
+    expect(backendConfig({ PI_BACKEND_URL: "https://pi.example.com", PI_BACKEND_TOKEN: token } as Env)).toEqual({
+      url: "https://pi.example.com",
+      token,
+    });
+    expect(() => backendConfig({ PI_BACKEND_URL: "ftp://127.0.0.1", PI_BACKEND_TOKEN: token } as Env)).toThrow(
+      /PI_BACKEND_URL must be http/,
+    );
     expect(() => backendConfig({ PI_BACKEND_URL: "127.0.0.1:8788", PI_BACKEND_TOKEN: token } as Env)).toThrow(/PI_BACKEND_URL/);
-    expect(() => backendConfig({ PI_BACKEND_URL: "https://pi.example.com", PI_BACKEND_TOKEN: SHORT } as Env)).toThrow(/PI_BACKEND_TOKEN is too short/);
+    expect(() => backendConfig({ PI_BACKEND_URL: "https://pi.example.com", PI_BACKEND_TOKEN: SHORT } as Env)).toThrow(
+      /PI_BACKEND_TOKEN is too short/,
+    );
   });
 });
 

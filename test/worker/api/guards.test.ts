@@ -31,7 +31,11 @@ describe("Content-Type", () => {
 
   it.each(["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"])("accepts %s", async (type) => {
     const chat = freshChat();
-    const res = await api(`/api/chats/${chat}/messages`, { method: "POST", headers: { "content-type": type }, body: JSON.stringify({ text: "hi" }) });
+    const res = await api(`/api/chats/${chat}/messages`, {
+      method: "POST",
+      headers: { "content-type": type },
+      body: JSON.stringify({ text: "hi" }),
+    });
     expect(res.status).toBe(202);
     const { messageId } = (await res.json()) as { messageId: string };
     expect(await settled(chat, messageId)).toMatchObject({ state: "done", reply: "echo: hi" });
@@ -39,15 +43,18 @@ describe("Content-Type", () => {
 });
 
 describe("Origin", () => {
-  it.each(["https://evil.example", "http://evie.test", "https://evie.test:8443", "null"])("refuses Origin %s with 403 on every /api route", async (origin) => {
-    const chat = freshChat();
-    const sent = await api(`/api/chats/${chat}/messages`, { method: "POST", headers: { origin }, json: { text: "hi", id: "m1" } });
-    expect(await errorOf(sent)).toMatchObject({ status: 403, code: "forbidden_origin" });
-    expect((await api(`/api/chats/${chat}/messages/m1`)).status).toBe(404);
-    expect((await api("/api/status", { headers: { origin } })).status).toBe(403);
-    expect((await api(`/api/chats/${chat}/messages/m1`, { headers: { origin } })).status).toBe(403);
-    expect(await backendLog(`http:${chat}`)).toEqual([]);
-  });
+  it.each(["https://evil.example", "http://evie.test", "https://evie.test:8443", "null"])(
+    "refuses Origin %s with 403 on every /api route",
+    async (origin) => {
+      const chat = freshChat();
+      const sent = await api(`/api/chats/${chat}/messages`, { method: "POST", headers: { origin }, json: { text: "hi", id: "m1" } });
+      expect(await errorOf(sent)).toMatchObject({ status: 403, code: "forbidden_origin" });
+      expect((await api(`/api/chats/${chat}/messages/m1`)).status).toBe(404);
+      expect((await api("/api/status", { headers: { origin } })).status).toBe(403);
+      expect((await api(`/api/chats/${chat}/messages/m1`, { headers: { origin } })).status).toBe(403);
+      expect(await backendLog(`http:${chat}`)).toEqual([]);
+    },
+  );
 
   it("lets a page the Worker serves itself, and a caller without Origin, through", async () => {
     const chat = freshChat();

@@ -88,7 +88,11 @@ describe("errors, 401, 413 and 400 (api-guards.test.ts has 403 and 415 and the w
         controller.close();
       },
     });
-    const res = await api("/api/chats/a/messages", { method: "POST", body: stream, headers: { "content-type": "application/json", "transfer-encoding": "chunked" } });
+    const res = await api("/api/chats/a/messages", {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+    });
     expect(res.status).toBe(413);
   });
 

@@ -27,9 +27,16 @@ describe("the fake backend, like the real one", () => {
 
   it("refuses any request carrying Origin with 403, even an authenticated one", async () => {
     const origin = { origin: "https://evil.example" };
-    expect(await errorOf(await fetch(`${base()}/v1/sessions`, { headers: { ...auth, ...origin } }))).toEqual({ status: 403, code: "forbidden_origin" });
+    expect(await errorOf(await fetch(`${base()}/v1/sessions`, { headers: { ...auth, ...origin } }))).toEqual({
+      status: 403,
+      code: "forbidden_origin",
+    });
     expect((await fetch(`${base()}/healthz`, { headers: origin })).status).toBe(403);
-    const post = await fetch(`${base()}/v1/sessions/x/reset`, { method: "POST", headers: { ...auth, ...origin, "content-type": "application/json" }, body: "{}" });
+    const post = await fetch(`${base()}/v1/sessions/x/reset`, {
+      method: "POST",
+      headers: { ...auth, ...origin, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(post.status).toBe(403);
   });
 });

@@ -8,7 +8,10 @@ const addresses: [ChatAddress, string][] = [
   [{ platform: "telegram", chatId: 1001 }, "telegram:1001"],
   [{ platform: "telegram", chatId: -1001234567890 }, "telegram:-1001234567890"],
   [{ platform: "slack", team: "T061EG9R6", channel: "D0123ABC" }, "slack:T061EG9R6:D0123ABC"],
-  [{ platform: "slack", team: "T061EG9R6", channel: "C0123ABC", threadTs: "1700000000.000100" }, "slack:T061EG9R6:C0123ABC:1700000000.000100"],
+  [
+    { platform: "slack", team: "T061EG9R6", channel: "C0123ABC", threadTs: "1700000000.000100" },
+    "slack:T061EG9R6:C0123ABC:1700000000.000100",
+  ],
 ];
 
 describe("chat key", () => {
@@ -29,10 +32,18 @@ describe("chat key", () => {
     expect(() => encodeChatKey(address)).toThrow(InvalidChatAddressError);
   });
 
-  it.each(["", "http", "http:", "http:a:b", "telegram:abc", "telegram:1:2", "slack:T1", "slack:T1:C1:x:y", "notices:telegram:1001", "mail:a"])(
-    "does not decode %j",
-    (key) => {
-      expect(decodeChatKey(key)).toBeNull();
-    },
-  );
+  it.each([
+    "",
+    "http",
+    "http:",
+    "http:a:b",
+    "telegram:abc",
+    "telegram:1:2",
+    "slack:T1",
+    "slack:T1:C1:x:y",
+    "notices:telegram:1001",
+    "mail:a",
+  ])("does not decode %j", (key) => {
+    expect(decodeChatKey(key)).toBeNull();
+  });
 });

@@ -5,9 +5,9 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { adapters } from "../../../src/worker/adapters";
 import type { Env } from "../../../src/worker/config/env";
 import { MalformedPayloadError, RateLimitError, type ReplyTarget, VerificationError } from "../../../src/worker/platforms/adapter";
-import { adapters } from "../../../src/worker/adapters";
 import {
   failSlack,
   failTelegram,
@@ -57,7 +57,13 @@ const fixtures: Record<keyof typeof adapters, Fixture> = {
     target: (seed) => ({ platform: "telegram", chatId: seed, replyTo: 1 }),
     calls: (seed) => telegramCalls(seed),
     failNext: (seed, method) =>
-      failTelegram({ chatId: seed, method: method === "send" ? "sendMessage" : "editMessageText", status: 429, description: "Too Many Requests: retry after 3", retryAfter: 3 }),
+      failTelegram({
+        chatId: seed,
+        method: method === "send" ? "sendMessage" : "editMessageText",
+        status: 429,
+        description: "Too Many Requests: retry after 3",
+        retryAfter: 3,
+      }),
   },
   slack: {
     secrets: ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"],
@@ -75,7 +81,8 @@ const fixtures: Record<keyof typeof adapters, Fixture> = {
     ignored: (seed) => slackDirectMessage({ channel: channelOf(seed), text: "x", extra: { subtype: "message_changed" } }),
     target: (seed) => ({ platform: "slack", channel: channelOf(seed), user: "U0ALLOWED1" }),
     calls: (seed) => slackCalls(channelOf(seed)),
-    failNext: (seed, method) => failSlack({ channel: channelOf(seed), method: method === "send" ? "chat.postMessage" : "chat.update", status: 429, retryAfter: 3 }),
+    failNext: (seed, method) =>
+      failSlack({ channel: channelOf(seed), method: method === "send" ? "chat.postMessage" : "chat.update", status: 429, retryAfter: 3 }),
   },
 };
 

@@ -45,7 +45,12 @@ export function telegramUpdate(input: TelegramMessageInput): Record<string, unkn
     chatType === "private"
       ? { id: input.chatId, first_name: "Ada", username: "ada", type: "private" }
       : { id: input.chatId, title: "Evie testers", type: chatType };
-  const message: Record<string, unknown> = { message_id: Math.floor(Math.random() * 10_000) + 1, from, chat, date: Math.floor(Date.now() / 1000) };
+  const message: Record<string, unknown> = {
+    message_id: Math.floor(Math.random() * 10_000) + 1,
+    from,
+    chat,
+    date: Math.floor(Date.now() / 1000),
+  };
   if (input.text !== undefined) message.text = input.text;
   if (input.caption !== undefined) {
     message.photo = [{ file_id: "AgACAgIAAxkBAAIB", file_unique_id: "AQADx", file_size: 1234, width: 90, height: 67 }];
@@ -66,7 +71,12 @@ export function telegramUpdate(input: TelegramMessageInput): Record<string, unkn
 
 /** A `/command` message with its bot_command entity. */
 export function telegramCommand(chatId: number, command: string, extra: Partial<TelegramMessageInput> = {}) {
-  return telegramUpdate({ chatId, text: command, entities: [{ offset: 0, length: command.split(" ")[0]!.length, type: "bot_command" }], ...extra });
+  return telegramUpdate({
+    chatId,
+    text: command,
+    entities: [{ offset: 0, length: command.split(" ")[0]!.length, type: "bot_command" }],
+    ...extra,
+  });
 }
 
 /** POSTs an update (a string is sent as the raw body) to the Worker's Telegram webhook with the secret token (or `secret`, or none when null). */
@@ -98,7 +108,13 @@ export function failTelegram(failure: {
 // ---------------------------------------------------------------- Slack
 
 /** A direct message event, as in Slack's message.im example. */
-export function slackDirectMessage(input: { channel: string; text: string; user?: string; eventId?: string; extra?: Record<string, unknown> }) {
+export function slackDirectMessage(input: {
+  channel: string;
+  text: string;
+  user?: string;
+  eventId?: string;
+  extra?: Record<string, unknown>;
+}) {
   const ts = slackTs();
   return eventCallback(input.eventId, {
     type: "message",
@@ -163,7 +179,11 @@ export function postSlack(payload: unknown, options: SlackPostOptions = {}): Pro
 }
 
 /** As postSlack, through `send` (e.g. the Worker called with other bindings). */
-export async function postSlackTo(send: (request: Request) => Promise<Response>, payload: unknown, options: SlackPostOptions = {}): Promise<Response> {
+export async function postSlackTo(
+  send: (request: Request) => Promise<Response>,
+  payload: unknown,
+  options: SlackPostOptions = {},
+): Promise<Response> {
   const body = options.body ?? JSON.stringify(payload);
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const headers: Record<string, string> = { "content-type": "application/json", "x-slack-request-timestamp": timestamp };
@@ -182,7 +202,14 @@ export function slackCalls(channel: string): Promise<RecordedCall[]> {
 }
 
 /** Makes the fake fail the next matching call(s). */
-export function failSlack(failure: { channel: string; method: string; status?: number; error?: string; retryAfter?: number; times?: number }): Promise<void> {
+export function failSlack(failure: {
+  channel: string;
+  method: string;
+  status?: number;
+  error?: string;
+  retryAfter?: number;
+  times?: number;
+}): Promise<void> {
   return scriptFailure(inject("fakeSlackPort"), failure);
 }
 

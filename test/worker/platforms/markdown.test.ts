@@ -9,10 +9,12 @@ describe.each([
     "telegram",
     telegramHtml,
     {
-      inline: "<b>bold</b>, <i>italic</i>, <i>also</i>, <s>gone</s>, <code>a &lt; b</code> and <a href=\"https://example.com/?a=1&amp;b=2\">a link</a>",
+      inline:
+        '<b>bold</b>, <i>italic</i>, <i>also</i>, <s>gone</s>, <code>a &lt; b</code> and <a href="https://example.com/?a=1&amp;b=2">a link</a>',
       escaped: "1 &lt; 2 &amp;&amp; 3 &gt; 2 <code>&lt;tag&gt;</code>",
-      block: "<b>Title</b>\n• one\n• <b>two</b>\n<blockquote>quoted\nlines</blockquote>\n<pre><code class=\"language-ts\">const x = a &lt; b;\n// **not bold**</code></pre>\nafter",
-      unclosed: "streaming:\n<pre><code class=\"language-py\">print(1)</code></pre>",
+      block:
+        '<b>Title</b>\n• one\n• <b>two</b>\n<blockquote>quoted\nlines</blockquote>\n<pre><code class="language-ts">const x = a &lt; b;\n// **not bold**</code></pre>\nafter',
+      unclosed: 'streaming:\n<pre><code class="language-py">print(1)</code></pre>',
     },
   ],
   [
@@ -27,7 +29,9 @@ describe.each([
   ],
 ])("%s", (_platform, style, expected) => {
   it("renders inline constructs", () => {
-    expect(renderMarkdown("**bold**, *italic*, _also_, ~~gone~~, `a < b` and [a link](https://example.com/?a=1&b=2)", style)).toBe(expected.inline);
+    expect(renderMarkdown("**bold**, *italic*, _also_, ~~gone~~, `a < b` and [a link](https://example.com/?a=1&b=2)", style)).toBe(
+      expected.inline,
+    );
   });
 
   it("escapes what the platform would read as markup", () => {

@@ -22,10 +22,7 @@ async function ageRegistryRow(chatKey: string, ms: number, forceIdle = false): P
 /** Makes the chat's own last activity `ms` older. */
 async function ageChat(chatKey: string, ms: number): Promise<void> {
   await runInDurableObject(env.CHAT_SESSION.getByName(chatKey), (_instance, state) => {
-    state.storage.sql.exec(
-      "UPDATE meta SET value = CAST(CAST(value AS INTEGER) - ? AS TEXT) WHERE key = 'last_activity'",
-      ms,
-    );
+    state.storage.sql.exec("UPDATE meta SET value = CAST(CAST(value AS INTEGER) - ? AS TEXT) WHERE key = 'last_activity'", ms);
   });
 }
 

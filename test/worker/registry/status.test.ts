@@ -15,11 +15,15 @@ describe("status API", () => {
     await Promise.all(chats.map((c) => script(`http:${c}`, { hold: true })));
     await Promise.all(chats.map((c) => send(c, "hold")));
     await send(chats[0]!, "waiting behind the held turn");
-    await waitFor(async () => {
-      const all = (await (await api("/api/status")).json()) as { sessions: Status[] };
-      const ours = all.sessions.filter((s) => chats.includes(s.chat.slice("http:".length)));
-      return ours.length === 21 && ours.every((s) => s.busy);
-    }, 10_000, "all 21 chats busy");
+    await waitFor(
+      async () => {
+        const all = (await (await api("/api/status")).json()) as { sessions: Status[] };
+        const ours = all.sessions.filter((s) => chats.includes(s.chat.slice("http:".length)));
+        return ours.length === 21 && ours.every((s) => s.busy);
+      },
+      10_000,
+      "all 21 chats busy",
+    );
 
     const started = Date.now();
     const [list, one] = await Promise.all([api("/api/status"), statusOf(`http:${chats[0]}`)]);
@@ -78,7 +82,10 @@ describe("registry storage", () => {
     const registry = env.REGISTRY.getByName("registry");
     await waitFor(() =>
       runInDurableObject(registry, (_instance, state) => {
-        const rows = state.storage.sql.exec<{ busy: number; backend: string }>("SELECT busy, backend FROM sessions WHERE chat = ?", `http:${chat}`);
+        const rows = state.storage.sql.exec<{ busy: number; backend: string }>(
+          "SELECT busy, backend FROM sessions WHERE chat = ?",
+          `http:${chat}`,
+        );
         const row = rows.toArray()[0];
         return row?.busy === 0 && row.backend === "live";
       }),

@@ -5,11 +5,16 @@ import { type Migration, migrate, type Schema, schemaVersion } from "../../../sr
 
 /** Runs `body` against the storage of a ChatSession no other test uses. */
 function withStorage<T>(body: (storage: DurableObjectStorage) => T | Promise<T>): Promise<T> {
-  return runInDurableObject(env.CHAT_SESSION.getByName(`http:migrations-${crypto.randomUUID()}`), (_instance, state) => body(state.storage));
+  return runInDurableObject(env.CHAT_SESSION.getByName(`http:migrations-${crypto.randomUUID()}`), (_instance, state) =>
+    body(state.storage),
+  );
 }
 
 function tables(storage: DurableObjectStorage): string[] {
-  return storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_%' ORDER BY name").toArray().map((r) => r.name);
+  return storage.sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_%' ORDER BY name")
+    .toArray()
+    .map((r) => r.name);
 }
 
 describe("migrate", () => {
@@ -37,7 +42,13 @@ describe("migrate", () => {
     await withStorage((storage) => {
       expect(schemaVersion(storage.sql, "chat")).toBe(1);
       expect(schemaVersion(storage.sql, "platforms")).toBe(1);
-      migrate(storage, { name: "test", migrations: [{ version: 1, description: "nothing", up() {} }, { version: 2, description: "more", up() {} }] });
+      migrate(storage, {
+        name: "test",
+        migrations: [
+          { version: 1, description: "nothing", up() {} },
+          { version: 2, description: "more", up() {} },
+        ],
+      });
       expect(schemaVersion(storage.sql, "test")).toBe(2);
       expect(schemaVersion(storage.sql, "chat")).toBe(1);
     });

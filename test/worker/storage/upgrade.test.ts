@@ -56,10 +56,18 @@ const REGISTRY_V0 = `CREATE TABLE IF NOT EXISTS sessions (
  * Replaces what the new constructor made with the old release's tables, then resets the object:
  * the next call, through a new stub, constructs it afresh on that storage.
  */
-async function rewriteAsV0(stub: DurableObjectStub<Rpc.DurableObjectBranded>, ddl: string[], fill: (sql: SqlStorage) => void): Promise<void> {
+async function rewriteAsV0(
+  stub: DurableObjectStub<Rpc.DurableObjectBranded>,
+  ddl: string[],
+  fill: (sql: SqlStorage) => void,
+): Promise<void> {
   await runInDurableObject(stub, (_instance, state) => {
     const sql = state.storage.sql;
-    const names = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").toArray();
+    const names = sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'",
+      )
+      .toArray();
     for (const { name } of names) sql.exec(`DROP TABLE ${name}`);
     for (const statement of ddl) sql.exec(statement);
     fill(sql);
@@ -82,25 +90,52 @@ describe("upgrading storage from before schema versions", () => {
         then,
         then,
       );
-      for (const [k, v] of [["chat_key", key], ["epoch", "abcd1234"], ["backend", "released"], ["generation", "3"], ["last_activity", String(then)]]) {
+      for (const [k, v] of [
+        ["chat_key", key],
+        ["epoch", "abcd1234"],
+        ["backend", "released"],
+        ["generation", "3"],
+        ["last_activity", String(then)],
+      ]) {
         sql.exec("INSERT INTO meta (key, value) VALUES (?, ?)", k, v);
       }
       sql.exec("INSERT INTO claims (key, expires_at) VALUES (?, ?)", "command:tg-1", Date.now() + 3_600_000);
-      sql.exec("INSERT INTO deliveries (message_id, stream_id, shown, final_text, parts_sent, final, updated_at) VALUES (?, ?, ?, ?, 1, 1, ?)", "old-1", "77", "an old reply", "an old reply", then);
+      sql.exec(
+        "INSERT INTO deliveries (message_id, stream_id, shown, final_text, parts_sent, final, updated_at) VALUES (?, ?, ?, ?, 1, 1, ?)",
+        "old-1",
+        "77",
+        "an old reply",
+        "an old reply",
+        then,
+      );
     });
 
     const stub = env.CHAT_SESSION.getByName(key);
     expect(await stub.getMessage("old-1")).toMatchObject({ chat: key, messageId: "old-1", state: "done", reply: "an old reply" });
-    expect(await stub.snapshot()).toMatchObject({ chat: key, lastActivity: then, busy: false, queued: 0, backend: "released", generation: 3 });
+    expect(await stub.snapshot()).toMatchObject({
+      chat: key,
+      lastActivity: then,
+      busy: false,
+      queued: 0,
+      backend: "released",
+      generation: 3,
+    });
     expect(await stub.claim("command:tg-1", 60_000)).toBe(false);
 
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
       expect(schemaVersion(sql, "chat")).toBe(1);
       expect(schemaVersion(sql, "platforms")).toBe(1);
-      const meta = Object.fromEntries(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
+      const meta = Object.fromEntries(
+        sql
+          .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+          .toArray()
+          .map((r) => [r.key, r.value]),
+      );
       expect(meta).toEqual({ chat_key: key, epoch: "abcd1234", backend: "released", generation: "3", last_activity: String(then) });
-      expect(sql.exec("SELECT message_id, stream_id, final FROM deliveries").toArray()).toEqual([{ message_id: "old-1", stream_id: "77", final: 1 }]);
+      expect(sql.exec("SELECT message_id, stream_id, final FROM deliveries").toArray()).toEqual([
+        { message_id: "old-1", stream_id: "77", final: 1 },
+      ]);
     });
 
     const next = await send(chat, "after the upgrade");
@@ -113,7 +148,11 @@ describe("upgrading storage from before schema versions", () => {
     const name = `upgrade-${crypto.randomUUID()}`;
     const then = Date.now() - 60_000;
     await rewriteAsV0(env.REGISTRY.getByName(name), [REGISTRY_V0], (sql) => {
-      sql.exec("INSERT INTO sessions (chat, last_activity, busy, queued, backend, generation, version) VALUES (?, ?, 0, 2, 'released', 5, 9)", "telegram:42", then);
+      sql.exec(
+        "INSERT INTO sessions (chat, last_activity, busy, queued, backend, generation, version) VALUES (?, ?, 0, 2, 'released', 5, 9)",
+        "telegram:42",
+        then,
+      );
     });
     const registry = env.REGISTRY.getByName(name);
     expect(await registry.getStatus("telegram:42")).toMatchObject({ chat: "telegram:42", busy: false, queued: 2, backend: "released" });

@@ -1,11 +1,12 @@
 /** Picks how a message's reply is delivered: streamed to its platform when it has a reply target. */
+
+import { log } from "../../../shared/log";
 import type { InboxMessage } from "../../chat/inbox";
 import { silentObserver, type TurnObserver } from "../../chat/turn-observer";
 import type { Env } from "../../config/env";
 import type { Platform, PlatformAdapter, ReplyTarget } from "../adapter";
 import { ReplyStream } from "./reply-stream";
 import type { DeliveryStore } from "./store";
-import { log } from "../../../shared/log";
 
 /**
  * The observer that delivers `message`'s reply through its platform's adapter, or the silent one

@@ -4,13 +4,14 @@
  * split into several messages when long. Every platform call is followed at once by a write
  * of the delivery state, so `finished` run again after a crash or re-attach sends nothing twice.
  */
+
+import { log } from "../../../shared/log";
 import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
 import { type Outbound, type Platform, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { failureNotice } from "./failure-notice";
-import type { DeliveryState, DeliveryStore } from "./store";
 import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
 import { previewOf, splitText } from "./split";
-import { log } from "../../../shared/log";
+import type { DeliveryState, DeliveryStore } from "./store";
 
 export interface ReplyStreamOptions {
   outbound: Outbound;
@@ -152,13 +153,16 @@ export class ReplyStream implements TurnObserver {
     // The first send waits an interval too, so a quick reply goes out once, complete.
     const since = this.lastCallAt || this.startedAt;
     const at = Math.max(since + editIntervalMs(this.now() - this.startedAt), this.blockedUntil);
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        this.scheduleFlush();
-      });
-    }, Math.max(0, at - this.now()));
+    this.flushTimer = setTimeout(
+      () => {
+        this.flushTimer = undefined;
+        this.flushing = this.flush().finally(() => {
+          this.flushing = null;
+          this.scheduleFlush();
+        });
+      },
+      Math.max(0, at - this.now()),
+    );
   }
 
   /** Shows the latest text: the first flush sends the message (quoting the user's), later ones edit it. */

@@ -32,7 +32,11 @@ export function splitText(text: string, max: number): string[] {
 /** Where to cut a text longer than `limit`: a paragraph break, else a line break, else a space, else the limit. */
 function cutPoint(text: string, limit: number): number {
   const window = text.slice(0, limit);
-  for (const [separator, minimum] of [["\n\n", 0.5], ["\n", 0.3], [" ", 0.3]] as const) {
+  for (const [separator, minimum] of [
+    ["\n\n", 0.5],
+    ["\n", 0.3],
+    [" ", 0.3],
+  ] as const) {
     const at = window.lastIndexOf(separator);
     if (at > limit * minimum) return at + separator.length;
   }

@@ -31,7 +31,9 @@ export class DeliveryStore {
   constructor(private readonly sql: SqlStorage) {}
 
   load(messageId: string): DeliveryState {
-    const row = this.sql.exec<Row>("SELECT stream_id, shown, final_text, parts_sent, final FROM deliveries WHERE message_id = ?", messageId).toArray()[0];
+    const row = this.sql
+      .exec<Row>("SELECT stream_id, shown, final_text, parts_sent, final FROM deliveries WHERE message_id = ?", messageId)
+      .toArray()[0];
     if (!row) return { streamId: null, shown: null, finalText: null, partsSent: 0, final: false };
     return { streamId: row.stream_id, shown: row.shown, finalText: row.final_text, partsSent: row.parts_sent, final: row.final === 1 };
   }

@@ -3,10 +3,11 @@
  * Events API payloads → chat messages, and the outbound client. Direct messages are one chat
  * per DM; a mention in a channel is one chat per thread, answered in that thread.
  */
-import { helpText } from "../commands";
-import { ignore, type Inbound, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
-import { parseCommand } from "../command-names";
+
+import { type Inbound, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
 import { encodeChatKey } from "../chat-key";
+import { parseCommand } from "../command-names";
+import { helpText } from "../commands";
 import { SlackOutbound } from "./outbound";
 
 /** Slack's replay window for signed requests. */
@@ -42,8 +43,10 @@ export const slack: PlatformAdapter = {
     const signature = request.headers.get("x-slack-signature") ?? "";
     if (!/^\d{1,12}$/.test(timestamp)) throw unauthorized("missing or malformed X-Slack-Request-Timestamp");
     // Both directions: an old request may be a replay, a future-dated one was forged ahead of time.
-    if (Math.abs(now / 1000 - Number(timestamp)) > MAX_SIGNATURE_AGE_SECONDS) throw unauthorized("request timestamp is outside the five-minute window");
-    if (!(await slackSignatureValid(env.SLACK_SIGNING_SECRET ?? "", timestamp, rawBody, signature))) throw unauthorized("bad X-Slack-Signature");
+    if (Math.abs(now / 1000 - Number(timestamp)) > MAX_SIGNATURE_AGE_SECONDS)
+      throw unauthorized("request timestamp is outside the five-minute window");
+    if (!(await slackSignatureValid(env.SLACK_SIGNING_SECRET ?? "", timestamp, rawBody, signature)))
+      throw unauthorized("bad X-Slack-Signature");
   },
 
   async parse(request, rawBody) {
@@ -54,7 +57,8 @@ export const slack: PlatformAdapter = {
     if (payload?.type === "url_verification") return { kind: "answer", body: { challenge: payload.challenge } };
     if (payload?.type !== "event_callback") return ignore(`payload type ${payload?.type}`);
     const event = payload.event;
-    if (!event || !payload.event_id || !payload.team_id) throw new MalformedPayloadError("invalid_event", "event_callback needs event, event_id and team_id");
+    if (!event || !payload.event_id || !payload.team_id)
+      throw new MalformedPayloadError("invalid_event", "event_callback needs event, event_id and team_id");
     // The bot's own posts arrive with bot_id and no subtype: answering them would loop forever.
     if (event.bot_id || event.subtype) return ignore(`event ${payload.event_id}: ${event.subtype ?? "bot message"}`);
     if (!event.user || event.text === undefined) return ignore(`event ${payload.event_id}: no user or text`);
@@ -94,13 +98,17 @@ export const slack: PlatformAdapter = {
  */
 function parseSlashCommand(form: URLSearchParams): Inbound {
   const [team, channel, user, trigger] = ["team_id", "channel_id", "user_id", "trigger_id"].map((name) => form.get(name));
-  if (!team || !channel || !user || !trigger) throw new MalformedPayloadError("invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
+  if (!team || !channel || !user || !trigger)
+    throw new MalformedPayloadError("invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
   const ephemeral = (text: string) => ({ response_type: "ephemeral", text });
   const word = (form.get("text") ?? "").trim().split(/\s+/)[0] || "help";
   const command = parseCommand(word);
   if (!command) return { kind: "answer", body: ephemeral(`Unknown command "${word}".\n${helpText("slack")}`) };
   if (!channel.startsWith("D")) {
-    return { kind: "answer", body: ephemeral(`In a channel each thread is its own conversation: mention me in the thread instead, e.g. "@evie ${command}".`) };
+    return {
+      kind: "answer",
+      body: ephemeral(`In a channel each thread is its own conversation: mention me in the thread instead, e.g. "@evie ${command}".`),
+    };
   }
   return {
     kind: "message",

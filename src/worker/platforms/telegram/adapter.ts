@@ -4,9 +4,9 @@
  * commands, mentions of the bot and replies to it are.
  */
 import type { Message, MessageEntity, Update } from "@grammyjs/types";
+import { secretsEqual } from "../../../shared/http/timing-safe";
 import { secret } from "../../config/config";
 import type { Env } from "../../config/env";
-import { secretsEqual } from "../../../shared/http/timing-safe";
 import { type ChatMessage, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
 import { encodeChatKey } from "../chat-key";
 import { parseCommand } from "../command-names";

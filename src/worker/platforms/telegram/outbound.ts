@@ -4,11 +4,11 @@
  * plain, so a reply is never lost to formatting.
  */
 import { Api, GrammyError } from "grammy/web";
+import { log } from "../../../shared/log";
 import { required } from "../../config/config";
 import type { Env } from "../../config/env";
 import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { type MarkdownStyle, renderMarkdown } from "../markdown";
-import { log } from "../../../shared/log";
 
 /** Telegram's limit for one message's text (after entity parsing). */
 const TELEGRAM_MAX_LENGTH = 4096;
@@ -86,7 +86,10 @@ export class TelegramOutbound implements Outbound {
   async notice(target: ReplyTarget, text: string): Promise<void> {
     const t = telegram(target);
     await this.call("sendMessage", () =>
-      this.api.sendMessage(t.chatId, text, { message_thread_id: t.threadId, reply_parameters: { message_id: t.replyTo, allow_sending_without_reply: true } }),
+      this.api.sendMessage(t.chatId, text, {
+        message_thread_id: t.threadId,
+        reply_parameters: { message_id: t.replyTo, allow_sending_without_reply: true },
+      }),
     );
   }
 

@@ -5,11 +5,11 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ReplyTarget } from "../../../../src/worker/platforms/adapter";
-import { DeliveryStore } from "../../../../src/worker/platforms/delivery/store";
 import { adapters } from "../../../../src/worker/adapters";
+import type { ReplyTarget } from "../../../../src/worker/platforms/adapter";
 import { editIntervalMs, typingIntervalMs } from "../../../../src/worker/platforms/delivery/pacing";
 import { finalText, ReplyStream } from "../../../../src/worker/platforms/delivery/reply-stream";
+import { DeliveryStore } from "../../../../src/worker/platforms/delivery/store";
 import { randomId, telegramCalls } from "../helpers";
 
 async function withStore<T>(run: (store: DeliveryStore) => Promise<T>): Promise<T> {

@@ -1,10 +1,11 @@
 /** Slack replies end to end: posted once, then chat.update at most once per second, Retry-After honoured, long replies split. */
 import { describe, expect, it, vi } from "vitest";
+import { loggedCalls } from "../../../fixtures/log-lines";
 import { script } from "../../helpers";
 import { failSlack, postSlack, settledMessage, slackCalls, slackChannel, slackDirectMessage, slackMention, TEAM } from "../helpers";
-import { loggedCalls } from "../../../fixtures/log-lines";
 
-const messageCalls = async (channel: string) => (await slackCalls(channel)).filter((c) => c.method === "chat.postMessage" || c.method === "chat.update");
+const messageCalls = async (channel: string) =>
+  (await slackCalls(channel)).filter((c) => c.method === "chat.postMessage" || c.method === "chat.update");
 const gaps = (calls: { at: number }[]) => calls.slice(1).map((c, i) => c.at - calls[i]!.at);
 
 describe("streaming a reply into Slack", () => {
@@ -51,7 +52,8 @@ describe("streaming a reply into Slack", () => {
     const channel = slackChannel("C");
     const payload = slackMention({ channel, text: "<@U0LAN0Z89> crash please" });
     const chatKey = `slack:${TEAM}:${channel}:${payload.event.ts}`;
-    const detail = "pi exited with code 1; stderr: TypeError: cannot read 'x' at /srv/evie/node_modules/@mariozechner/pi-ai/dist/providers/anthropic.js:412";
+    const detail =
+      "pi exited with code 1; stderr: TypeError: cannot read 'x' at /srv/evie/node_modules/@mariozechner/pi-ai/dist/providers/anthropic.js:412";
     await script(chatKey, { deltas: ["Half an ", "answer"], error: { code: "process_crashed", message: detail } });
     const logged = vi.spyOn(console, "error");
     expect((await postSlack(payload)).status).toBe(200);
@@ -65,7 +67,9 @@ describe("streaming a reply into Slack", () => {
     for (const call of calls) {
       for (const leak of ["/srv/evie", "stderr", "TypeError", "node_modules"]) expect(JSON.stringify(call.body)).not.toContain(leak);
     }
-    expect(loggedCalls(logged.mock.calls)).toContainEqual(expect.objectContaining({ level: "error", event: "turn.failed", chat: chatKey, code: "process_crashed", detail }));
+    expect(loggedCalls(logged.mock.calls)).toContainEqual(
+      expect.objectContaining({ level: "error", event: "turn.failed", chat: chatKey, code: "process_crashed", detail }),
+    );
     logged.mockRestore();
   });
 });

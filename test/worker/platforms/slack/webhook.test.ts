@@ -7,14 +7,14 @@ import { backendLog, script, waitFor } from "../../helpers";
 import {
   postSlack,
   randomId,
+  runPendingTurns,
+  SLACK_SIGNING_SECRET,
   settledMessage,
   slackCalls,
   slackChannel,
   slackDirectMessage,
   slackMention,
   slackSignature,
-  SLACK_SIGNING_SECRET,
-  runPendingTurns,
   TEAM,
 } from "../helpers";
 
@@ -64,14 +64,22 @@ describe("Slack request signing", () => {
   it("answers 404 when Slack is not configured", async () => {
     for (const missing of ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"] as const) {
       const ctx = createExecutionContext();
-      const res = await worker.fetch(new Request("https://evie.test/webhooks/slack", { method: "POST", body: "{}" }), { ...env, [missing]: "" }, ctx);
+      const res = await worker.fetch(
+        new Request("https://evie.test/webhooks/slack", { method: "POST", body: "{}" }),
+        { ...env, [missing]: "" },
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
       expect(res.status).toBe(404);
     }
   });
 
   it("answers url_verification with its challenge, and 400 for a signed body that is not JSON", async () => {
-    const res = await postSlack({ token: "Jhj5dZrVaK7ZwHHjRyZWjbDl", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type: "url_verification" });
+    const res = await postSlack({
+      token: "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+      challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+      type: "url_verification",
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" });
     const bad = await postSlack(null, { body: "{oops" });
@@ -101,7 +109,9 @@ describe("Slack messages", () => {
     const payload = slackMention({ channel, text: "<@U0LAN0Z89> is it everything a river should be?" });
     expect((await postSlack(payload)).status).toBe(200);
     const chatKey = `slack:${TEAM}:${channel}:${payload.event.ts}`;
-    expect(await settledMessage(chatKey, `slack-${payload.event_id}`)).toMatchObject({ reply: "echo: is it everything a river should be?" });
+    expect(await settledMessage(chatKey, `slack-${payload.event_id}`)).toMatchObject({
+      reply: "echo: is it everything a river should be?",
+    });
     const sent = await posts(channel);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.body.thread_ts).toBe(payload.event.ts);
@@ -169,7 +179,8 @@ describe("Slack commands and allowlist", () => {
   it("tells a stranger in a channel, ephemerally and once an hour, that they are not authorized", async () => {
     const channel = slackChannel("C");
     const stranger = `U0STRANGER${randomId()}`;
-    for (let i = 0; i < 3; i++) expect((await postSlack(slackMention({ channel, text: `<@U0LAN0Z89> hi ${i}`, user: stranger }))).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await postSlack(slackMention({ channel, text: `<@U0LAN0Z89> hi ${i}`, user: stranger }))).status).toBe(200);
     const notice = await waitFor(async () => (await slackCalls(channel)).find((c) => c.method === "chat.postEphemeral"));
     expect(notice.body).toMatchObject({ channel, user: stranger });
     expect(notice.body.text).toContain(`your id is slack:${stranger}`);

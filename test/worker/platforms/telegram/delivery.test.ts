@@ -1,12 +1,13 @@
 /** Telegram replies end to end: webhook → ChatSession turn (fake pi backend) → what the fake Bot API received. */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import { loggedCalls } from "../../../fixtures/log-lines";
 import { control, script, waitFor } from "../../helpers";
 import { failTelegram, postTelegram, randomId, settledMessage, sleep, telegramCalls, telegramUpdate } from "../helpers";
-import { loggedCalls } from "../../../fixtures/log-lines";
 
 /** sendMessage and editMessageText: the calls Telegram rate-limits per chat. */
-const messageCalls = async (chatId: number) => (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
+const messageCalls = async (chatId: number) =>
+  (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
 const gaps = (calls: { at: number }[]) => calls.slice(1).map((c, i) => c.at - calls[i]!.at);
 /** What a failing pi leaves in its error: a provider's body, its stderr, our paths. None of it may reach a chat. */
 const LEAKY_DETAIL = `provider said 401 {"error":{"message":"invalid x-api-key sk-ant-FAKE0000"}}; pi stderr: Error: ENOENT: open '/home/evie/.pi/agent/auth.json'`;
@@ -47,7 +48,13 @@ describe("streaming a reply into Telegram", () => {
     const deltas = Array.from({ length: 10 }, (_, i) => `step${i} `);
     const { chatId } = await converse("rate limited", async (chatKey, id) => {
       await script(chatKey, { deltas, deltaDelayMs: 300 });
-      await failTelegram({ chatId: id, method: "editMessageText", status: 429, description: "Too Many Requests: retry after 2", retryAfter: 2 });
+      await failTelegram({
+        chatId: id,
+        method: "editMessageText",
+        status: 429,
+        description: "Too Many Requests: retry after 2",
+        retryAfter: 2,
+      });
     });
     const messages = await messageCalls(chatId);
     const limited = messages.findIndex((c) => c.status === 429);
@@ -60,7 +67,13 @@ describe("streaming a reply into Telegram", () => {
 
   it("retries the final reply after a 429 instead of losing it", async () => {
     const { chatId } = await converse("quick", async (_chatKey, id) => {
-      await failTelegram({ chatId: id, method: "sendMessage", status: 429, description: "Too Many Requests: retry after 1", retryAfter: 1 });
+      await failTelegram({
+        chatId: id,
+        method: "sendMessage",
+        status: 429,
+        description: "Too Many Requests: retry after 1",
+        retryAfter: 1,
+      });
     });
     const sends = (await messageCalls(chatId)).filter((c) => c.method === "sendMessage");
     expect(sends.map((c) => c.status)).toEqual([429, 200]);
@@ -72,7 +85,13 @@ describe("streaming a reply into Telegram", () => {
     const markdown = "a **broken <b> reply** with `code`";
     const { chatId } = await converse("format", async (chatKey, id) => {
       await script(chatKey, { deltas: [markdown] });
-      await failTelegram({ chatId: id, method: "sendMessage", status: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"b\" at byte offset 9", onlyFormatted: true });
+      await failTelegram({
+        chatId: id,
+        method: "sendMessage",
+        status: 400,
+        description: 'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 9',
+        onlyFormatted: true,
+      });
     });
     const sends = (await messageCalls(chatId)).filter((c) => c.method === "sendMessage");
     expect(sends).toHaveLength(2);
@@ -98,15 +117,21 @@ describe("streaming a reply into Telegram", () => {
 
   it("reports a failed turn in the chat by its code and a human reason; the detail goes to the log and the record only", async () => {
     const logged = vi.spyOn(console, "error");
-    const { chatId, chatKey, record } = await converse("fail", (chatKey) => script(chatKey, { deltas: [], error: { code: "llm_error", message: LEAKY_DETAIL } }));
+    const { chatId, chatKey, record } = await converse("fail", (chatKey) =>
+      script(chatKey, { deltas: [], error: { code: "llm_error", message: LEAKY_DETAIL } }),
+    );
     expect(record).toMatchObject({ state: "failed", error: `llm_error: ${LEAKY_DETAIL}` });
     const sends = (await messageCalls(chatId)).filter((c) => c.method === "sendMessage");
     expect(sends).toHaveLength(1);
-    expect(sends[0]!.body.text).toBe("⚠️ The agent failed (llm_error): the model provider returned an error. Try again, or /new to start over.");
+    expect(sends[0]!.body.text).toBe(
+      "⚠️ The agent failed (llm_error): the model provider returned an error. Try again, or /new to start over.",
+    );
     for (const call of await telegramCalls(chatId)) {
       for (const leak of LEAKS) expect(JSON.stringify(call.body)).not.toContain(leak);
     }
-    expect(loggedCalls(logged.mock.calls)).toContainEqual(expect.objectContaining({ level: "error", event: "turn.failed", chat: chatKey, code: "llm_error", detail: LEAKY_DETAIL }));
+    expect(loggedCalls(logged.mock.calls)).toContainEqual(
+      expect.objectContaining({ level: "error", event: "turn.failed", chat: chatKey, code: "llm_error", detail: LEAKY_DETAIL }),
+    );
     logged.mockRestore();
   });
 

@@ -7,8 +7,8 @@ import {
   BOT_USERNAME,
   postTelegram,
   randomId,
-  settledMessage,
   runPendingTurns,
+  settledMessage,
   telegramCalls,
   telegramCommand,
   telegramUpdate,
@@ -122,10 +122,16 @@ describe("Telegram messages", () => {
   });
 
   it.each([
-    ["an edited message", (chatId: number) => ({ update_id: randomId(), edited_message: telegramUpdate({ chatId, text: "edit" }).message })],
+    [
+      "an edited message",
+      (chatId: number) => ({ update_id: randomId(), edited_message: telegramUpdate({ chatId, text: "edit" }).message }),
+    ],
     ["a message from a bot", (chatId: number) => telegramUpdate({ chatId, text: "beep", fromBot: true })],
     ["a photo without caption", (chatId: number) => withoutCaption(telegramUpdate({ chatId, caption: "x" }))],
-    ["a group message not addressed to the bot", (chatId: number) => telegramUpdate({ chatId: -chatId, text: "hi all", chatType: "supergroup" })],
+    [
+      "a group message not addressed to the bot",
+      (chatId: number) => telegramUpdate({ chatId: -chatId, text: "hi all", chatType: "supergroup" }),
+    ],
     ["a command for another bot", (chatId: number) => telegramCommand(-chatId, "/stop@other_bot", { chatType: "group" })],
   ])("acknowledges %s with 200 and ignores it", async (_what, build) => {
     const chatId = randomId();
@@ -142,7 +148,12 @@ describe("Telegram messages", () => {
   it("answers a group message that mentions the bot, without the mention", async () => {
     const chatId = -randomId();
     const text = `@${BOT_USERNAME} what time is it?`;
-    const update = telegramUpdate({ chatId, text, chatType: "supergroup", entities: [{ offset: 0, length: BOT_USERNAME.length + 1, type: "mention" }] });
+    const update = telegramUpdate({
+      chatId,
+      text,
+      chatType: "supergroup",
+      entities: [{ offset: 0, length: BOT_USERNAME.length + 1, type: "mention" }],
+    });
     expect((await postTelegram(update)).status).toBe(200);
     expect(await settledMessage(`telegram:${chatId}`, `tg-${update.update_id}`)).toMatchObject({ reply: "echo: what time is it?" });
   });
