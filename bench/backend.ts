@@ -167,10 +167,12 @@ async function main(): Promise<void> {
     console.log(`CPU per warm turn, backend server process:       ${fmt(serverCpu / WARM_RUNS)} (mean, from /proc; 10 ms clock ticks)`);
     console.log(`CPU per warm turn, pi process:                   ${fmt(piCpu / WARM_RUNS)}`);
     console.log(
-      `backend server alone, warm turn (stand-in pi):  ${stats(serverAlone)}  (POST to turn_end, ${WARM_WORDS} deltas, instant pi and no LLM)`,
+      `backend server alone, warm turn (stand-in pi):  ${stats(serverAlone)}  (POST to turn_end, ${WARM_WORDS} deltas, instant ` +
+        `pi and no LLM)`,
     );
     console.log(
-      `idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ${rssMiB(serverPid).toFixed(1)} MiB`,
+      `idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ` +
+        `${rssMiB(serverPid).toFixed(1)} MiB`,
     );
     // Everything here shares the CPU with whatever else runs; say how busy the machine was.
     console.log(

@@ -82,7 +82,8 @@ try {
   console.log(line("GET /api/status, no turn running", idle));
   console.log(line(`GET /api/status, ${CHATS} turns in flight`, loaded));
   console.log(
-    `  sampled for ${fmt(sampleWindow)} ms once all ${CHATS} turns were streaming and showed busy; none had ended while sampling: ${sampledWhileInFlight}`,
+    `  sampled for ${fmt(sampleWindow)} ms once all ${CHATS} turns were streaming and showed busy; none had ended while ` +
+      `sampling: ${sampledWhileInFlight}`,
   );
   const r50 = pct(loaded, 50) / pct(idle, 50);
   const r99 = pct(loaded, 99) / pct(idle, 99);

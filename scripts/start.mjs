@@ -120,7 +120,8 @@ else if (!up) {
   console.log("");
   console.log(`[start] Ready: Worker on ${workerUrl}, pi backend on ${backendUrl}${provider ? "" : " (DEMO MODEL)"}.`);
   console.log(
-    `[start] The agent works in ${agentWorkspace(process.env, root)}, not in this checkout (PI_CWD or PI_WORKSPACE=per-chat change it). Send a message:`,
+    `[start] The agent works in ${agentWorkspace(process.env, root)}, not in this checkout (PI_CWD or PI_WORKSPACE=per-chat ` +
+      `change it). Send a message:`,
   );
   console.log(
     `  curl -s -X POST ${workerUrl}/api/chats/hello/messages ${auth} -H "content-type: application/json" -d '{"text":"Hello, pi!"}'`,

@@ -25,7 +25,8 @@ export function demoReply(request: ChatRequest): string {
   return [
     `${DEMO_LABEL} You said: "${said}".`,
     `This is message ${users.length} of this conversation, answered by the offline demo model bundled with evie-edge, not by a real LLM.`,
-    "To get real answers, stop `npm start`, set a provider key (for example ANTHROPIC_API_KEY or OPENAI_API_KEY) or log in with `npx pi` and `/login`, then start again.",
+    "To get real answers, stop `npm start`, set a provider key (for example ANTHROPIC_API_KEY or OPENAI_API_KEY) or log in with " +
+      "`npx pi` and `/login`, then start again.",
   ].join(" ");
 }
 

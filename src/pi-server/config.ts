@@ -31,7 +31,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
   if (!token) throw new ConfigError("PI_BACKEND_TOKEN is required (the Worker sends it as a bearer token; see .dev.vars)");
   if (token.length < MIN_TOKEN_CHARS) {
     throw new ConfigError(
-      `PI_BACKEND_TOKEN must be at least ${MIN_TOKEN_CHARS} characters, got ${token.length} (it guards a shell: use a random one, e.g. \`openssl rand -hex 24\`)`,
+      `PI_BACKEND_TOKEN must be at least ${MIN_TOKEN_CHARS} characters, got ${token.length} (it guards a shell: use a random ` +
+        `one, e.g. \`openssl rand -hex 24\`)`,
     );
   }
   const dataDir = resolve(cwd, env.PI_DATA_DIR || ".data/backend");

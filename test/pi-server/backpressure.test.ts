@@ -119,7 +119,8 @@ describe("an events subscriber", () => {
       maxQueued = Math.max(maxQueued, outgoing.writableLength);
     }
     console.log(
-      `[backpressure] pushed ${(pushed / MiB).toFixed(1)} MiB; at most ${(maxQueued / MiB).toFixed(2)} MiB queued; dropped: ${outgoing.destroyed}`,
+      `[backpressure] pushed ${(pushed / MiB).toFixed(1)} MiB; at most ${(maxQueued / MiB).toFixed(2)} MiB queued; dropped: ` +
+        `${outgoing.destroyed}`,
     );
     expect(outgoing.destroyed).toBe(true);
     expect(maxQueued).toBeLessThanOrEqual(MAX_QUEUED_EVENT_BYTES + burst);

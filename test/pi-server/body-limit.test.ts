@@ -93,7 +93,9 @@ describe("request bodies", () => {
       sampledPeak = Math.max(sampledPeak, residentBytes(backend.pid));
       const peak = peakReset ? Math.max(sampledPeak, peakResidentBytes(backend.pid)) : sampledPeak;
       console.log(
-        `[body-limit] sent ${(sentBytes / MiB).toFixed(0)} MiB before the server closed; resident ${(baseline / MiB).toFixed(1)} MiB before, ${(peak / MiB).toFixed(1)} MiB at peak (${peakReset ? "VmHWM and samples" : "samples only"})`,
+        `[body-limit] sent ${(sentBytes / MiB).toFixed(0)} MiB before the server closed; resident ` +
+          `${(baseline / MiB).toFixed(1)} MiB before, ${(peak / MiB).toFixed(1)} MiB at peak ` +
+          `(${peakReset ? "VmHWM and samples" : "samples only"})`,
       );
       expect(response.status).toBe(413);
       expect(JSON.parse(response.body)).toMatchObject({ error: { code: "too_large" } });

@@ -1,4 +1,6 @@
-/** `npm run backend` as a process (here with the offline demo model, as `npm start` runs it without keys), and the start script's helpers. */
+/**
+ * `npm run backend` as a process (here with the offline demo model, as `npm start` runs it without keys), and the start script's helpers.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

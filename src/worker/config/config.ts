@@ -55,7 +55,8 @@ export function backendConfig(env: Env): BackendConfig {
     throw new ConfigError(`PI_BACKEND_URL must be http:// or https://, got ${url.protocol}`);
   if (url.protocol === "http:" && !isLoopback(url.hostname) && env.PI_BACKEND_ALLOW_HTTP !== "1") {
     throw new ConfigError(
-      `PI_BACKEND_URL uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,
+      `PI_BACKEND_URL uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), ` +
+        `or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,
     );
   }
   return { url: raw, token: secret(env, "PI_BACKEND_TOKEN") };

@@ -63,8 +63,18 @@ export function renderMarkdown(markdown: string, style: MarkdownStyle): string {
 }
 
 // One alternative per inline construct; the first that matches at a position wins.
-const INLINE =
-  /(`+)([^`]+?)\1|\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|~~(?=\S)(.+?)(?<=\S)~~|(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])|(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])|\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)/g;
+const INLINE = new RegExp(
+  [
+    "(`+)([^`]+?)\\1", // code
+    String.raw`\*\*(?=\S)(.+?)(?<=\S)\*\*`, // bold
+    String.raw`__(?=\S)(.+?)(?<=\S)__`, // boldUnderscore
+    String.raw`~~(?=\S)(.+?)(?<=\S)~~`, // strike
+    String.raw`(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])`, // italic
+    String.raw`(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])`, // italicUnderscore
+    String.raw`\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)`, // link
+  ].join("|"),
+  "g",
+);
 
 /** Renders the inline constructs of one line. */
 function renderInline(text: string, style: MarkdownStyle): string {

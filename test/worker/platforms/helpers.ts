@@ -79,7 +79,10 @@ export function telegramCommand(chatId: number, command: string, extra: Partial<
   });
 }
 
-/** POSTs an update (a string is sent as the raw body) to the Worker's Telegram webhook with the secret token (or `secret`, or none when null). */
+/**
+ * POSTs an update (a string is sent as the raw body) to the Worker's Telegram webhook with the secret token (or `secret`, or none when
+ * null).
+ */
 export function postTelegram(update: unknown, secret: string | null = TELEGRAM_SECRET): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (secret !== null) headers["x-telegram-bot-api-secret-token"] = secret;

@@ -10,10 +10,12 @@ describe.each([
     telegramHtml,
     {
       inline:
-        '<b>bold</b>, <i>italic</i>, <i>also</i>, <s>gone</s>, <code>a &lt; b</code> and <a href="https://example.com/?a=1&amp;b=2">a link</a>',
+        "<b>bold</b>, <i>italic</i>, <i>also</i>, <s>gone</s>, <code>a &lt; b</code> and <a " +
+        'href="https://example.com/?a=1&amp;b=2">a link</a>',
       escaped: "1 &lt; 2 &amp;&amp; 3 &gt; 2 <code>&lt;tag&gt;</code>",
       block:
-        '<b>Title</b>\n• one\n• <b>two</b>\n<blockquote>quoted\nlines</blockquote>\n<pre><code class="language-ts">const x = a &lt; b;\n// **not bold**</code></pre>\nafter',
+        '<b>Title</b>\n• one\n• <b>two</b>\n<blockquote>quoted\nlines</blockquote>\n<pre><code class="language-ts">const x = a ' +
+        "&lt; b;\n// **not bold**</code></pre>\nafter",
       unclosed: 'streaming:\n<pre><code class="language-py">print(1)</code></pre>',
     },
   ],

@@ -82,7 +82,8 @@ describe("upgrading storage from before schema versions", () => {
     const then = Date.now() - 60_000;
     await rewriteAsV0(env.CHAT_SESSION.getByName(key), CHAT_SESSION_V0, (sql) => {
       sql.exec(
-        "INSERT INTO messages (id, kind, text, state, reply, attempt, turn_id, submitted, last_seq, created_at, updated_at) VALUES (?, 'prompt', ?, 'done', ?, 0, ?, 1, 4, ?, ?)",
+        "INSERT INTO messages (id, kind, text, state, reply, attempt, turn_id, submitted, last_seq, created_at, updated_at) " +
+          "VALUES (?, 'prompt', ?, 'done', ?, 0, ?, 1, 4, ?, ?)",
         "old-1",
         "before the upgrade",
         "an old reply",

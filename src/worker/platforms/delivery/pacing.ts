@@ -8,7 +8,10 @@
 /** Never two message calls (send or edit) in one chat closer than this. */
 export const MIN_EDIT_GAP_MS = 1000;
 
-/** Gap between edits of a streamed reply `elapsedMs` into the turn: 1 s for the first 10 s, then a tenth of the elapsed time, at most a minute. */
+/**
+ * Gap between edits of a streamed reply `elapsedMs` into the turn: 1 s for the first 10 s, then a tenth of the elapsed time, at most a
+ * minute.
+ */
 export function editIntervalMs(elapsedMs: number): number {
   return Math.min(60_000, Math.max(MIN_EDIT_GAP_MS, elapsedMs / 10));
 }

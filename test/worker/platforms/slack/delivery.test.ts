@@ -53,7 +53,8 @@ describe("streaming a reply into Slack", () => {
     const payload = slackMention({ channel, text: "<@U0LAN0Z89> crash please" });
     const chatKey = `slack:${TEAM}:${channel}:${payload.event.ts}`;
     const detail =
-      "pi exited with code 1; stderr: TypeError: cannot read 'x' at /srv/evie/node_modules/@mariozechner/pi-ai/dist/providers/anthropic.js:412";
+      "pi exited with code 1; stderr: TypeError: cannot read 'x' at " +
+      "/srv/evie/node_modules/@mariozechner/pi-ai/dist/providers/anthropic.js:412";
     await script(chatKey, { deltas: ["Half an ", "answer"], error: { code: "process_crashed", message: detail } });
     const logged = vi.spyOn(console, "error");
     expect((await postSlack(payload)).status).toBe(200);
@@ -62,7 +63,8 @@ describe("streaming a reply into Slack", () => {
 
     const calls = await messageCalls(channel);
     expect(calls.at(-1)!.body.text).toBe(
-      'Half an answer\n\n⚠️ The agent failed (process_crashed): the agent\'s process stopped unexpectedly. Try again, or "new" to start over.',
+      'Half an answer\n\n⚠️ The agent failed (process_crashed): the agent\'s process stopped unexpectedly. Try again, or "new" ' +
+        "to start over.",
     );
     for (const call of calls) {
       for (const leak of ["/srv/evie", "stderr", "TypeError", "node_modules"]) expect(JSON.stringify(call.body)).not.toContain(leak);

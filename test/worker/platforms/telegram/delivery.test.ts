@@ -10,7 +10,9 @@ const messageCalls = async (chatId: number) =>
   (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage" || c.method === "editMessageText");
 const gaps = (calls: { at: number }[]) => calls.slice(1).map((c, i) => c.at - calls[i]!.at);
 /** What a failing pi leaves in its error: a provider's body, its stderr, our paths. None of it may reach a chat. */
-const LEAKY_DETAIL = `provider said 401 {"error":{"message":"invalid x-api-key sk-ant-FAKE0000"}}; pi stderr: Error: ENOENT: open '/home/evie/.pi/agent/auth.json'`;
+const LEAKY_DETAIL =
+  `provider said 401 {"error":{"message":"invalid x-api-key sk-ant-FAKE0000"}}; pi stderr: Error: ENOENT: ` +
+  `open '/home/evie/.pi/agent/auth.json'`;
 const LEAKS = ["sk-ant-FAKE0000", "/home/evie", "ENOENT", "stderr", "x-api-key"];
 
 async function converse(text: string, setup: (chatKey: string, chatId: number) => Promise<void> = async () => {}) {
