@@ -18,6 +18,8 @@ export interface BackendConfig {
   maxSessions: number;
   idleSeconds: number;
   turnTimeoutSeconds: number;
+  /** On SIGTERM, how long running turns may go on before pi is stopped (SHUTDOWN_GRACE_SECONDS, default 20). */
+  shutdownGraceSeconds: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -54,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     maxSessions: integer(env, "MAX_SESSIONS", 8, 1),
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
+    shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 20, 0),
   };
 }
 

@@ -52,3 +52,18 @@ export class CapacityError extends BackendError {
     super(503, "capacity", "every pi process is busy with a turn; retry later", {}, { "retry-after": String(retryAfterSeconds) });
   }
 }
+
+/** 503: the server is shutting down; running turns may still finish, new ones go to the next start. */
+export class ShuttingDownError extends BackendError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      503,
+      "shutting_down",
+      "the pi server is shutting down; send the turn again once it is back",
+      {},
+      {
+        "retry-after": String(retryAfterSeconds),
+      },
+    );
+  }
+}

@@ -6,6 +6,7 @@ import { log } from "../shared/log";
 import { createBackendApp } from "./app";
 import { type BackendConfig, loadConfig } from "./config";
 import { SessionManager } from "./session-manager";
+import { handleShutdownSignals } from "./shutdown";
 
 function main(): void {
   // Before anything is written or spawned: pi inherits it, so its session histories and whatever
@@ -42,17 +43,7 @@ function main(): void {
     void manager.shutdown().then(() => process.exit(1));
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info("server.stopping", { signal, message: "stopping every pi process" });
-    server.close();
-    await manager.shutdown();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  handleShutdownSignals({ manager, server, graceMs: config.shutdownGraceSeconds * 1000, exit: (code) => process.exit(code) });
 }
 
 main();

@@ -6,7 +6,7 @@
 import type { SessionInfo } from "../shared/protocol";
 import { agentEnvironment } from "./agent-env";
 import type { BackendConfig } from "./config";
-import { BusyError, CapacityError } from "./errors";
+import { BusyError, CapacityError, ShuttingDownError } from "./errors";
 import { chatWorkspace, piCliPath, turnLogFile } from "./paths";
 import { PiProcess } from "./pi-process";
 import { makePrivateDataDir, makePrivateDir } from "./private-files";
@@ -50,6 +50,8 @@ export class SessionManager {
   private readonly agentEnv: NodeJS.ProcessEnv;
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Set by graceful shutdown (shutdown.ts): new turns get 503 `shutting_down`. */
+  private refusing = false;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -73,6 +75,7 @@ export class SessionManager {
   submitTurn(sessionId: string, turnId: string, message: string): Submitted {
     const known = this.turns.get(sessionId, turnId);
     if (known) return { turn: known, created: false };
+    if (this.refusing) throw new ShuttingDownError(this.options.retryAfterSeconds ?? 5);
     let session = this.sessions.get(sessionId);
     const running = session?.currentTurn;
     if (running) throw new BusyError(running.turnId);
@@ -159,6 +162,16 @@ export class SessionManager {
       void this.sweepIdle();
     }, everyMs);
     this.sweepTimer.unref();
+  }
+
+  /** From now on a new turn is refused with 503 `shutting_down` (a known turnId still answers). */
+  refuseNewTurns(): void {
+    this.refusing = true;
+  }
+
+  /** The turns running right now, one per busy session. */
+  runningTurns(): Turn[] {
+    return [...this.sessions.values()].flatMap((session) => (session.currentTurn ? [session.currentTurn] : []));
   }
 
   /** Stops every pi process cleanly (running turns are aborted first). */

@@ -53,7 +53,7 @@ export interface HealthResponse {
   sessions: number;
 }
 
-export type TurnErrorCode = "llm_error" | "process_crashed" | "aborted" | "timeout";
+export type TurnErrorCode = "llm_error" | "process_crashed" | "aborted" | "timeout" | "backend_lost_turn";
 
 /** Which turn_error codes a client may retry with a new turn. */
 export const RETRYABLE: Record<TurnErrorCode, boolean> = {
@@ -61,6 +61,8 @@ export const RETRYABLE: Record<TurnErrorCode, boolean> = {
   process_crashed: true,
   aborted: false,
   timeout: false,
+  // The backend stopped (graceful shutdown) before the turn ended: a new turn on the restarted backend may succeed.
+  backend_lost_turn: true,
 };
 
 export type TurnEventBody =
@@ -90,6 +92,7 @@ export type ProtocolErrorCode =
   | "not_running"
   | "capacity"
   | "too_large"
+  | "shutting_down"
   | "internal";
 
 export interface ProtocolErrorBody {
@@ -101,3 +104,14 @@ export const EVENTS_CONTENT_TYPE = "application/x-ndjson";
 
 /** Minimum time a finished turn's events stay readable. */
 export const FINISHED_TURN_RETENTION_MS = 10 * 60_000;
+
+/**
+ * Request header carrying the client's trace id for a turn (optional): the backend writes it on its
+ * log lines for that turn, so one message can be followed through both logs.
+ */
+export const TRACE_ID_HEADER = "x-trace-id";
+
+/** A trace id the backend accepts and logs: 1-128 of `[A-Za-z0-9._:-]`; anything else is ignored. */
+export function isValidTraceId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}

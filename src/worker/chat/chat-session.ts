@@ -11,6 +11,7 @@ import { log } from "../../shared/log";
 import { backendConfig, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
+import { backendTransport } from "../pi-client/transport";
 import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
@@ -309,6 +310,6 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   private client(): PiBackendClient {
     const { url, token } = backendConfig(this.env);
-    return new PiBackendClient(url, token);
+    return new PiBackendClient(url, token, backendTransport(this.env));
   }
 }

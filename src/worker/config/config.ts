@@ -32,6 +32,9 @@ export function secret(env: Env, name: "PI_BACKEND_TOKEN" | "API_TOKEN" | "TELEG
   return value;
 }
 
+/** The URL requests through the `PI_BACKEND` binding use when PI_BACKEND_URL is unset (the VPC service fixes host and port). */
+export const VPC_BACKEND_URL = "http://pi-backend";
+
 /** Where the pi backend is and how to authenticate to it. */
 export interface BackendConfig {
   url: string;
@@ -44,6 +47,8 @@ export interface BackendConfig {
  * unless PI_BACKEND_ALLOW_HTTP=1 says that network is trusted.
  */
 export function backendConfig(env: Env): BackendConfig {
+  // Through the PI_BACKEND binding the URL only names the origin inside the tunnel, and the traffic is encrypted to it.
+  if (env.PI_BACKEND) return { url: env.PI_BACKEND_URL || VPC_BACKEND_URL, token: secret(env, "PI_BACKEND_TOKEN") };
   const raw = required(env, "PI_BACKEND_URL");
   let url: URL;
   try {

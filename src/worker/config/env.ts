@@ -11,6 +11,12 @@ export interface Env {
   PI_BACKEND_ALLOW_HTTP?: string;
   /** Bearer token the backend expects (secret, at least 16 characters). */
   PI_BACKEND_TOKEN?: string;
+  /** Cloudflare Access service token id, sent as `CF-Access-Client-Id` on every backend call (secret; with the next). */
+  PI_BACKEND_ACCESS_CLIENT_ID?: string;
+  /** Cloudflare Access service token secret, sent as `CF-Access-Client-Secret` (secret; with the previous). */
+  PI_BACKEND_ACCESS_CLIENT_SECRET?: string;
+  /** Workers VPC service binding to the backend's tunnel; when present, backend calls go through it instead of the internet. */
+  PI_BACKEND?: Fetcher;
   /** Bearer token for /api/* (secret, at least 16 characters). */
   API_TOKEN?: string;
   /** Seconds without activity before a chat's backend session is released (default 900). */

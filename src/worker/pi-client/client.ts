@@ -1,7 +1,8 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
-import type { ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import type { HealthResponse, ListSessionsResponse, ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
 import { readJsonLines } from "./ndjson";
+import { accessHint, type BackendTransport, directTransport, withTraceId } from "./transport";
 
 /** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
 export class BackendError extends Error {
@@ -20,7 +21,23 @@ export class PiBackendClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
+    private readonly transport: BackendTransport = directTransport,
   ) {}
+
+  /** The same client sending `traceId` as `X-Trace-Id` on every call (one per turn; the backend logs it). */
+  withTrace(traceId: string): PiBackendClient {
+    return new PiBackendClient(this.baseUrl, this.token, withTraceId(this.transport, traceId));
+  }
+
+  /** The backend's `/healthz`: up, and how many sessions (pi processes) it holds. */
+  async health(): Promise<HealthResponse> {
+    return (await (await this.call("GET", "/healthz")).json()) as HealthResponse;
+  }
+
+  /** Every live session; needs the bearer token, so it also proves the token is right. */
+  async listSessions(): Promise<ListSessionsResponse> {
+    return (await (await this.call("GET", "/v1/sessions")).json()) as ListSessionsResponse;
+  }
 
   /** Starts a turn, or finds the one with this turnId (the backend never prompts twice for it). */
   async submitTurn(sessionId: string, turnId: string, message: string): Promise<SubmitTurnResponse> {
@@ -57,10 +74,13 @@ export class PiBackendClient {
     const post = method === "POST";
     let res: Response;
     try {
-      res = await fetch(this.baseUrl.replace(/\/+$/, "") + path, {
+      res = await this.transport.fetch(this.baseUrl.replace(/\/+$/, "") + path, {
         method,
         signal,
+        // A redirect is Cloudflare Access sending us to its login page, never an answer of the backend.
+        redirect: "manual",
         headers: {
+          ...this.transport.headers,
           authorization: `Bearer ${this.token}`,
           ...(post ? { "content-type": "application/json" } : {}),
         },
@@ -80,7 +100,7 @@ export class PiBackendClient {
     const retryAfter = Number(res.headers.get("retry-after"));
     throw new BackendError(
       error?.code ?? `http_${res.status}`,
-      error?.message ?? `pi backend answered ${res.status}`,
+      error?.message ?? `pi backend answered ${res.status}${accessHint(res)}`,
       res.status,
       error?.runningTurnId,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
