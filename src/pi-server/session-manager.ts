@@ -181,6 +181,7 @@ export class SessionManager {
       },
       predecessors: Promise.all(predecessors),
       onClosed: (closed) => this.removeIfCurrent(closed),
+      onKilled: (killed) => void this.releaseSession(killed),
       now: this.now,
       readyTimeoutMs: this.options.readyTimeoutMs ?? 60_000,
       turnTimeoutMs: this.options.turnTimeoutSeconds * 1000,
