@@ -1,6 +1,7 @@
 /** The backend's configuration, parsed from the environment in one place. */
 import { join, resolve } from "node:path";
 import { ConfigError } from "../shared/config-error";
+import { DEFAULT_HEARTBEAT_SECONDS } from "../shared/protocol";
 
 /** Where the agent works: one directory for every chat, or one per chat under `PI_DATA_DIR/workspaces`. */
 export type WorkspaceMode = "shared" | "per-chat";
@@ -18,6 +19,8 @@ export interface BackendConfig {
   maxSessions: number;
   idleSeconds: number;
   turnTimeoutSeconds: number;
+  /** Seconds of silence on an events stream before a heartbeat line (PI_HEARTBEAT_SECONDS). */
+  heartbeatSeconds: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     maxSessions: integer(env, "MAX_SESSIONS", 8, 1),
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
+    heartbeatSeconds: integer(env, "PI_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 1),
   };
 }
 

@@ -23,7 +23,7 @@ function main(): void {
   }
   const manager = new SessionManager(config);
   manager.startIdleSweep();
-  const app = createBackendApp(manager, config.token);
+  const app = createBackendApp(manager, config.token, { heartbeatMs: config.heartbeatSeconds * 1000 });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const args = config.piArgs.length ? ` ${config.piArgs.join(" ")}` : "";
     const workspace =

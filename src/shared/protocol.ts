@@ -101,3 +101,26 @@ export const EVENTS_CONTENT_TYPE = "application/x-ndjson";
 
 /** Minimum time a finished turn's events stay readable. */
 export const FINISHED_TURN_RETENTION_MS = 10 * 60_000;
+
+/**
+ * A keep-alive line on an events stream: written whenever nothing else was written for
+ * PI_HEARTBEAT_SECONDS (default 15). It has no `seq`, is never stored in the turn's log and never
+ * replayed; a client ignores it except to know the stream is alive (its stall timer restarts).
+ */
+export interface HeartbeatLine {
+  type: "heartbeat";
+}
+
+/** The exact line a heartbeat is written as. */
+export const HEARTBEAT_LINE = `${JSON.stringify({ type: "heartbeat" } satisfies HeartbeatLine)}\n`;
+
+/** Default seconds of silence on an events stream before the backend writes a heartbeat. */
+export const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+/** One line of an events stream as read: a numbered turn event or a heartbeat. */
+export type StreamLine = TurnEvent | HeartbeatLine;
+
+/** True for a heartbeat line (which carries no event). */
+export function isHeartbeat(line: { type: string }): line is HeartbeatLine {
+  return line.type === "heartbeat";
+}
