@@ -54,7 +54,7 @@ export function createBackendApp(manager: SessionManager, token: string, options
     const sessionId = idParam(c.req.param("sessionId"), "sessionId");
     const turnId = idParam(c.req.param("turnId"), "turnId");
     const after = afterParam(c.req.query("after"));
-    const turn = manager.turns.get(sessionId, turnId);
+    const turn = manager.findTurn(sessionId, turnId);
     if (!turn) throw new UnknownTurnError(sessionId, turnId);
     return eventsResponse(turn, after, c.env?.outgoing, options.heartbeatMs);
   });
