@@ -21,6 +21,8 @@ export interface BackendConfig {
   turnTimeoutSeconds: number;
   /** Seconds of silence on an events stream before a heartbeat line (PI_HEARTBEAT_SECONDS). */
   heartbeatSeconds: number;
+  /** Days turn logs and archived session histories are kept (MESSAGE_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
     heartbeatSeconds: integer(env, "PI_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 1),
+    retentionDays: integer(env, "MESSAGE_RETENTION_DAYS", 30, 1),
   };
 }
 
