@@ -18,8 +18,14 @@ import { eventsResponse } from "./events-response";
 import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
 
+/** Settings of the HTTP surface itself. */
+export interface BackendAppOptions {
+  /** Silence on an events stream before a heartbeat line (PI_HEARTBEAT_SECONDS; default 15 s). */
+  heartbeatMs?: number;
+}
+
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
-export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
+export function createBackendApp(manager: SessionManager, token: string, options: BackendAppOptions = {}): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
 
   app.onError((error, c) => {
@@ -48,9 +54,9 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
     const sessionId = idParam(c.req.param("sessionId"), "sessionId");
     const turnId = idParam(c.req.param("turnId"), "turnId");
     const after = afterParam(c.req.query("after"));
-    const turn = manager.turns.get(sessionId, turnId);
+    const turn = manager.findTurn(sessionId, turnId);
     if (!turn) throw new UnknownTurnError(sessionId, turnId);
-    return eventsResponse(turn, after, c.env?.outgoing);
+    return eventsResponse(turn, after, c.env?.outgoing, options.heartbeatMs);
   });
 
   app.post("/v1/sessions/:sessionId/steer", async (c) => {

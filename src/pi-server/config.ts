@@ -1,6 +1,7 @@
 /** The backend's configuration, parsed from the environment in one place. */
 import { join, resolve } from "node:path";
 import { ConfigError } from "../shared/config-error";
+import { DEFAULT_HEARTBEAT_SECONDS } from "../shared/protocol";
 
 /** Where the agent works: one directory for every chat, or one per chat under `PI_DATA_DIR/workspaces`. */
 export type WorkspaceMode = "shared" | "per-chat";
@@ -20,6 +21,10 @@ export interface BackendConfig {
   turnTimeoutSeconds: number;
   /** On SIGTERM, how long running turns may go on before pi is stopped (SHUTDOWN_GRACE_SECONDS, default 20). */
   shutdownGraceSeconds: number;
+  /** Seconds of silence on an events stream before a heartbeat line (PI_HEARTBEAT_SECONDS). */
+  heartbeatSeconds: number;
+  /** Days turn logs and archived session histories are kept (MESSAGE_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -57,6 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 20, 0),
+    heartbeatSeconds: integer(env, "PI_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 1),
+    retentionDays: integer(env, "MESSAGE_RETENTION_DAYS", 30, 1),
   };
 }
 

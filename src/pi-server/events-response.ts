@@ -2,7 +2,8 @@
 import type { ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { log } from "../shared/log";
-import { EVENTS_CONTENT_TYPE } from "../shared/protocol";
+import { DEFAULT_HEARTBEAT_SECONDS, EVENTS_CONTENT_TYPE, HEARTBEAT_LINE } from "../shared/protocol";
+import { startHeartbeat } from "./heartbeat";
 import type { Turn } from "./turn";
 
 /**
@@ -29,12 +30,18 @@ interface LineSink {
  * are written straight to Node's response: a web ReadableStream in between, read back by
  * node-server one promise per chunk, cost more CPU than the rest of the stream, and node-server
  * flushes the headers in a write of their own, where Node sends them with the first lines.
+ * While the stream stays open with nothing to say for `heartbeatMs`, a heartbeat line goes out.
  */
-export function eventsResponse(turn: Turn, after: number, outgoing?: ServerResponse): Response {
+export function eventsResponse(
+  turn: Turn,
+  after: number,
+  outgoing?: ServerResponse,
+  heartbeatMs = DEFAULT_HEARTBEAT_SECONDS * 1000,
+): Response {
   const headers = { "content-type": EVENTS_CONTENT_TYPE, "cache-control": "no-store" };
   if (outgoing) {
     outgoing.writeHead(200, headers);
-    const unsubscribe = subscribeInBursts(turn, after, {
+    const unsubscribe = subscribeInBursts(turn, after, heartbeatMs, {
       write: (text) => outgoing.write(text),
       end: (text) => outgoing.end(text),
       queued: () => outgoing.writableLength,
@@ -48,7 +55,7 @@ export function eventsResponse(turn: Turn, after: number, outgoing?: ServerRespo
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        unsubscribe = subscribeInBursts(turn, after, {
+        unsubscribe = subscribeInBursts(turn, after, heartbeatMs, {
           write: (text) => controller.enqueue(encoder.encode(text)),
           end: (text) => {
             if (text) controller.enqueue(encoder.encode(text));
@@ -75,8 +82,14 @@ export function eventsResponse(turn: Turn, after: number, outgoing?: ServerRespo
  * always written, and only a client still holding more than MAX_QUEUED_EVENT_BYTES when the next
  * one comes is dropped, so the queue stays under the limit plus one burst.
  */
-function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => void {
+function subscribeInBursts(turn: Turn, after: number, heartbeatMs: number, sink: LineSink): () => void {
   let pending = "";
+  // Silence is measured from the last write; the heartbeat goes through the same burst (and the
+  // same slow-reader check) as events. Not an event: no seq, not in the turn's log.
+  const heartbeat = startHeartbeat(heartbeatMs, () => {
+    pending += HEARTBEAT_LINE;
+    schedule();
+  });
   let scheduled = false;
   let ended = false;
   let dropped = false;
@@ -87,7 +100,7 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
     if (queued > MAX_QUEUED_EVENT_BYTES) {
       dropped = true;
       pending = "";
-      unsubscribe();
+      stop();
       sink.drop();
       log.warn("events.slow_stream_dropped", {
         session: turn.sessionId,
@@ -97,8 +110,13 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
       });
       return;
     }
-    if (ended) sink.end(pending);
-    else if (pending) sink.write(pending);
+    if (ended) {
+      heartbeat.stop();
+      sink.end(pending);
+    } else if (pending) {
+      heartbeat.touch();
+      sink.write(pending);
+    }
     pending = "";
   };
   const schedule = () => {
@@ -117,5 +135,9 @@ function subscribeInBursts(turn: Turn, after: number, sink: LineSink): () => voi
       schedule();
     },
   });
-  return unsubscribe;
+  const stop = () => {
+    heartbeat.stop();
+    unsubscribe();
+  };
+  return stop;
 }

@@ -5,6 +5,7 @@ import { ConfigError } from "../shared/config-error";
 import { log } from "../shared/log";
 import { createBackendApp } from "./app";
 import { type BackendConfig, loadConfig } from "./config";
+import { startRetention } from "./retention";
 import { SessionManager } from "./session-manager";
 import { handleShutdownSignals } from "./shutdown";
 
@@ -24,7 +25,8 @@ function main(): void {
   }
   const manager = new SessionManager(config);
   manager.startIdleSweep();
-  const app = createBackendApp(manager, config.token);
+  startRetention(config.dataDir, config.retentionDays);
+  const app = createBackendApp(manager, config.token, { heartbeatMs: config.heartbeatSeconds * 1000 });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const args = config.piArgs.length ? ` ${config.piArgs.join(" ")}` : "";
     const workspace =

@@ -13,6 +13,7 @@ import { makePrivateDataDir, makePrivateDir } from "./private-files";
 import { Session } from "./session";
 import { archiveSessionFile, prepareSessionFile } from "./session-file";
 import { Turn } from "./turn";
+import { loadFinishedTurn } from "./turn-archive";
 import { turnLogWriter } from "./turn-log";
 import { TurnStore } from "./turn-store";
 
@@ -73,7 +74,7 @@ export class SessionManager {
    * first turns cannot each start a pi.
    */
   submitTurn(sessionId: string, turnId: string, message: string): Submitted {
-    const known = this.turns.get(sessionId, turnId);
+    const known = this.findTurn(sessionId, turnId);
     if (known) return { turn: known, created: false };
     if (this.refusing) throw new ShuttingDownError(this.options.retryAfterSeconds ?? 5);
     let session = this.sessions.get(sessionId);
@@ -84,6 +85,18 @@ export class SessionManager {
     this.turns.add(turn);
     session.submit(turn, message);
     return { turn, created: true };
+  }
+
+  /**
+   * A known turn: in memory, or finished and logged on disk (before a restart, or past the memory's
+   * retention); a turn found on disk is kept in memory again for the retention period.
+   */
+  findTurn(sessionId: string, turnId: string): Turn | undefined {
+    const known = this.turns.get(sessionId, turnId);
+    if (known) return known;
+    const logged = loadFinishedTurn(this.options.dataDir, sessionId, turnId, this.now);
+    if (logged) this.turns.add(logged);
+    return logged;
   }
 
   /** The live session for an id, if any (tests use it to hold a reference across a replacement). */
@@ -194,6 +207,7 @@ export class SessionManager {
       },
       predecessors: Promise.all(predecessors),
       onClosed: (closed) => this.removeIfCurrent(closed),
+      onKilled: (killed) => void this.releaseSession(killed),
       now: this.now,
       readyTimeoutMs: this.options.readyTimeoutMs ?? 60_000,
       turnTimeoutMs: this.options.turnTimeoutSeconds * 1000,

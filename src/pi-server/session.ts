@@ -17,6 +17,12 @@ export interface SessionDeps {
   predecessors: Promise<unknown>;
   /** Called when the process has exited, for whatever reason. */
   onClosed(session: Session): void;
+  /**
+   * Called when the session kills pi itself (a turn that would not stop): the session must leave
+   * the map before the turn's terminal event goes out, so the next turn starts a new process (once
+   * this one has exited) instead of landing on the dying one.
+   */
+  onKilled(session: Session): void;
   now(): number;
   readyTimeoutMs: number;
   turnTimeoutMs: number;
@@ -103,8 +109,9 @@ export class Session {
     const running = this.running;
     if (!running) return false;
     running.abortRequested = true;
-    // Not prompted yet (pi still starting) or between retries: no agent_end will come, end it here.
-    if (running.retrying || !this.isReady) this.finish(running, turnError("aborted", "the turn was aborted"));
+    // Not prompted yet (pi still starting): no agent_end will come, end it here. Between retries
+    // pi's abort cancels the wait and answers auto_retry_end, which ends the turn.
+    if (!this.isReady) this.finish(running, turnError("aborted", "the turn was aborted"));
     this.process?.send({ type: "abort" });
     this.forceAfterGrace(running, turnError("aborted", "the turn was aborted (pi did not stop in time and was killed)"));
     return true;
@@ -175,7 +182,11 @@ export class Session {
       const translator = new PiEventTranslator();
       const unsubscribe = process.onRecord((record) => {
         const translation = translator.translate(record);
-        if (record.type === "agent_start") running.retrying = false;
+        if (record.type === "agent_start") {
+          running.retrying = false;
+          // pi's retry had already begun when our abort arrived: stop it too.
+          if (running.abortRequested) process.send({ type: "abort" });
+        }
         switch (translation.kind) {
           case "events":
             for (const body of translation.events) turn.push(body);
@@ -237,11 +248,13 @@ export class Session {
     if (!running.turn.running) return;
     running.timedOut = true;
     running.abortRequested = true;
-    if (running.retrying || !this.isReady) {
+    if (!this.isReady) {
       this.finish(running, stoppedBody(running));
-      if (!this.isReady) this.process?.kill();
+      this.kill();
       return;
     }
+    // Also while pi waits to auto-retry: its abort cancels the wait (auto_retry_end ends the turn),
+    // where ending the turn here would leave pi to retry into a history nobody reads.
     this.process?.send({ type: "abort" });
     this.forceAfterGrace(running, turnError("timeout", "the turn exceeded TURN_TIMEOUT_SECONDS (pi did not stop in time and was killed)"));
   }
@@ -251,7 +264,7 @@ export class Session {
     const timer = setTimeout(() => {
       if (!running.turn.running) return;
       this.finish(running, body);
-      this.process?.kill();
+      this.kill();
     }, this.deps.abortGraceMs);
     timer.unref();
     void running.turn.finished().then(() => clearTimeout(timer));
@@ -265,6 +278,13 @@ export class Session {
     if (this.running === running) this.running = undefined;
     this.touch();
     running.turn.push(body);
+  }
+
+  /** Kills pi and leaves the manager's map at once (see SessionDeps.onKilled). */
+  private kill(): void {
+    this.stopping = true;
+    this.process?.kill();
+    this.deps.onKilled(this);
   }
 
   private onProcessClosed(exit: PiExit): void {

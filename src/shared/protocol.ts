@@ -115,3 +115,26 @@ export const TRACE_ID_HEADER = "x-trace-id";
 export function isValidTraceId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
+
+/**
+ * A keep-alive line on an events stream: written whenever nothing else was written for
+ * PI_HEARTBEAT_SECONDS (default 15). It has no `seq`, is never stored in the turn's log and never
+ * replayed; a client ignores it except to know the stream is alive (its stall timer restarts).
+ */
+export interface HeartbeatLine {
+  type: "heartbeat";
+}
+
+/** The exact line a heartbeat is written as. */
+export const HEARTBEAT_LINE = `${JSON.stringify({ type: "heartbeat" } satisfies HeartbeatLine)}\n`;
+
+/** Default seconds of silence on an events stream before the backend writes a heartbeat. */
+export const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+/** One line of an events stream as read: a numbered turn event or a heartbeat. */
+export type StreamLine = TurnEvent | HeartbeatLine;
+
+/** True for a heartbeat line (which carries no event). */
+export function isHeartbeat(line: { type: string }): line is HeartbeatLine {
+  return line.type === "heartbeat";
+}

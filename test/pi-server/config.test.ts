@@ -11,6 +11,14 @@ const root = resolve(import.meta.dirname, "../..");
 const TOKEN = "config-test-token-0123";
 
 describe("loadConfig", () => {
+  it("reads PI_HEARTBEAT_SECONDS (default 15) and refuses a bad one, naming it", () => {
+    expect(loadConfig({ PI_BACKEND_TOKEN: TOKEN }).heartbeatSeconds).toBe(15);
+    expect(loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_HEARTBEAT_SECONDS: "5" }).heartbeatSeconds).toBe(5);
+    expect(() => loadConfig({ PI_BACKEND_TOKEN: TOKEN, PI_HEARTBEAT_SECONDS: "0" })).toThrow(
+      /PI_HEARTBEAT_SECONDS must be an integer >= 1/,
+    );
+  });
+
   it("refuses a PI_BACKEND_TOKEN shorter than 16 characters, naming it, and takes one of 16", () => {
     const short = () => loadConfig({ PI_BACKEND_TOKEN: "fifteen-chars-x" });
     expect(short).toThrow(ConfigError);

@@ -6,9 +6,12 @@
  */
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isTerminal, type TurnEvent } from "../../src/shared/protocol";
+import { isHeartbeat, isTerminal, type TurnEvent } from "../../src/shared/protocol";
 import { readNdjson, startBackend, TEST_TOKEN } from "../fixtures/backend-harness";
 import { FAKE_BACKEND_TOKEN, FakeBackend } from "../fixtures/fake-backend";
+
+/** Both servers are started with a short heartbeat (PI_HEARTBEAT_SECONDS) so the suite need not wait 15 s. */
+const HEARTBEAT_MS = 150;
 
 interface Server {
   url: string;
@@ -22,7 +25,7 @@ const servers: [string, () => Promise<Server>][] = [
   [
     "the pi server",
     async () => {
-      const backend = await startBackend({ cliPath: resolve(import.meta.dirname, "../fixtures/fake-pi.mjs") });
+      const backend = await startBackend({ cliPath: resolve(import.meta.dirname, "../fixtures/fake-pi.mjs"), heartbeatMs: HEARTBEAT_MS });
       // The stand-in pi answers `[words:N]` with N words w0..wN-1 (five without the tag).
       const replyTo = (message: string) => {
         const words = Number(/\[words:(\d+)\]/.exec(message)?.[1] ?? 5);
@@ -34,7 +37,7 @@ const servers: [string, () => Promise<Server>][] = [
   [
     "the fake backend",
     async () => {
-      const fake = new FakeBackend();
+      const fake = new FakeBackend({ heartbeatMs: HEARTBEAT_MS });
       const port = await fake.start();
       return {
         url: `http://127.0.0.1:${port}`,
@@ -125,6 +128,27 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
     const all = await turn(id, "t1", "replay [words:3]");
     expect(await events(id, "t1", 2)).toEqual(all.slice(2));
     expect(await events(id, "t1", all.length)).toEqual([]);
+  });
+
+  it("writes a heartbeat line (no seq) on an open stream after a silence, and never replays it", async () => {
+    const id = session();
+    const message = "[wait:700] think first [words:2]";
+    const submitted = await call("POST", `/v1/sessions/${id}/turns`, { turnId: "t1", message });
+    expect(submitted.status).toBe(202);
+    const res = await call("GET", `/v1/sessions/${id}/turns/t1/events`);
+    expect(res.status).toBe(200);
+    const lines = (await res.text())
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; seq?: number });
+    const beats = lines.filter(isHeartbeat);
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    for (const beat of beats) expect(beat).toEqual({ type: "heartbeat" });
+    const numbered = lines.filter((line) => !isHeartbeat(line));
+    expect(numbered.map((e) => e.seq)).toEqual(numbered.map((_, i) => i + 1));
+    expect(numbered.at(-1)).toMatchObject({ type: "turn_end", text: server.replyTo(message) });
+    // The finished turn's replay is its events alone.
+    expect(await events(id, "t1")).toEqual(numbered);
   });
 
   it("answers 404 unknown_turn for a turn it does not know", async () => {
