@@ -40,6 +40,11 @@ export interface EnqueueInput {
   target?: string;
 }
 
+/** Queued or running: its turn has yet to end. */
+function isPending(message: InboxMessage): boolean {
+  return message.state === "queued" || message.state === "running";
+}
+
 /** When something unexpected breaks the drain loop, try again after this long. */
 const DRAIN_RETRY_MS = 5_000;
 
@@ -108,6 +113,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       await this.report();
+    } else if (isPending(result.message) && (await this.ctx.storage.getAlarm()) === null) {
+      // A redelivery of a message whose first insert committed without its alarm (the request died in between): run it now.
+      await this.ctx.storage.setAlarm(now);
     }
     return result;
   }
@@ -138,8 +146,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       try {
         await this.client().releaseSession(chatKey);
       } catch (err) {
-        // The backend's own idle timeout is the safety net; the next turn resumes either way.
+        // A blip: pi may well still be live and hold a slot, so it stays marked live and the registry asks again later.
         log.warn("session.release_failed", { chat: chatKey, error: err });
+        return { released: false, reason: "release_failed", snapshot: this.buildSnapshot() };
       }
       this.meta.dropBackend();
       const snapshot = await this.report();

@@ -9,6 +9,7 @@ import { log } from "../../../shared/log";
 import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
 import { type Outbound, type Platform, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { failureNotice } from "./failure-notice";
+import { type LiveStream, type LiveStreams, takeOver } from "./live-streams";
 import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
 import { previewOf, splitText } from "./split";
 import type { DeliveryState, DeliveryStore } from "./store";
@@ -19,6 +20,8 @@ export interface ReplyStreamOptions {
   store: DeliveryStore;
   /** The inbox message this reply answers. */
   messageId: string;
+  /** The streams live in this object instance (see live-streams.ts). */
+  live: LiveStreams;
   now?: () => number;
 }
 
@@ -32,10 +35,7 @@ const MAX_RETRY_WAIT_MS = 5 * 60_000;
  */
 const MAX_STREAM_LIFETIME_MS = 15 * 60_000;
 
-/** The live stream per chat message in this isolate: a stream resumed by a later invocation retires the one before it. */
-const liveStreams = new Map<string, ReplyStream>();
-
-export class ReplyStream implements TurnObserver {
+export class ReplyStream implements TurnObserver, LiveStream {
   private state: DeliveryState;
   private readonly now: () => number;
   private readonly key: string;
@@ -59,12 +59,10 @@ export class ReplyStream implements TurnObserver {
 
   async started(): Promise<void> {
     this.startedAt = this.now();
-    const before = liveStreams.get(this.key);
-    liveStreams.set(this.key, this);
+    const before = this.options.live.take(this.key, this);
     if (before) {
       // A handover: once the stream before us is retired and its last call has returned, read what it saved.
-      before.retire();
-      await before.flushing;
+      await takeOver(before);
       this.state = this.options.store.load(this.options.messageId);
     }
     // Delivered in full before a crash: this run only lets the inbox catch up.
@@ -104,7 +102,12 @@ export class ReplyStream implements TurnObserver {
     clearTimeout(this.flushTimer);
     clearTimeout(this.typingTimer);
     this.flushTimer = undefined;
-    if (liveStreams.get(this.key) === this) liveStreams.delete(this.key);
+    this.options.live.drop(this.key, this);
+  }
+
+  /** The streamed send or edit in flight, if any. */
+  get inFlight(): Promise<void> | null {
+    return this.flushing;
   }
 
   /** The final reply: its first part goes into the streamed message (or a new one), the rest follow. */
