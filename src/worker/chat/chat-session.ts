@@ -40,6 +40,13 @@ export interface EnqueueInput {
   target?: string;
 }
 
+/** What `/stop` and `/new` did; `duplicate`: a redelivery of one already applied, which did nothing. */
+export interface CommandOutcome {
+  aborted: boolean;
+  queued: number;
+  duplicate: boolean;
+}
+
 /** Queued or running: its turn has yet to end. */
 function isPending(message: InboxMessage): boolean {
   return message.state === "queued" || message.state === "running";
@@ -93,13 +100,32 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /**
-   * Starts a fresh conversation: aborts the running turn, then queues a reset that the turn
-   * loop applies in order, so messages sent before it still go to the old conversation.
+   * `/stop`: records the stop in the inbox under its id, naming the turn running now, and aborts that
+   * turn. Called before the platform's ack; a redelivered `/stop` finds its record and stops nothing,
+   * so it can never abort a turn that started after it.
    */
-  async startNewConversation(input: { messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
-    const { aborted } = await this.abortTurn();
+  async stopTurn(input: { messageId?: string }): Promise<CommandOutcome> {
+    const id = input.messageId ?? crypto.randomUUID();
+    if (this.inbox.get(id)) return { aborted: false, queued: this.inbox.queuedCount(), duplicate: true };
+    const running = this.inbox.running();
+    const turnId = running?.kind === "prompt" ? running.turnId : null;
+    this.inbox.record(id, "stop", "/stop", turnId, Date.now());
+    const { aborted } = turnId ? await this.abortTurn() : { aborted: false };
+    log.info("turn.stop_requested", { chat: this.chatKey, messageId: id, turnId, aborted });
+    return { aborted, queued: this.inbox.queuedCount(), duplicate: false };
+  }
+
+  /**
+   * Starts a fresh conversation: queues a reset that the turn loop applies in order (so messages
+   * sent before it still go to the old conversation), then aborts the running turn. Called before
+   * the platform's ack, so a message delivered after `/new` is always stored after its reset; a
+   * redelivered `/new` finds its reset and does nothing.
+   */
+  async startNewConversation(input: { messageId?: string }): Promise<CommandOutcome> {
+    if (input.messageId && this.inbox.get(input.messageId)) return { aborted: false, queued: this.inbox.queuedCount(), duplicate: true };
     await this.accept(input.messageId, "/new", null, "reset");
-    return { aborted, queued: this.inbox.queuedCount() };
+    const { aborted } = await this.abortTurn();
+    return { aborted, queued: this.inbox.queuedCount(), duplicate: false };
   }
 
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */

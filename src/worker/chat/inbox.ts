@@ -6,8 +6,11 @@
 
 export type MessageState = "queued" | "running" | "done" | "failed";
 
-/** A prompt for the agent, or a `/new` marker that resets the conversation when the loop reaches it. */
-export type MessageKind = "prompt" | "reset";
+/**
+ * A prompt for the agent, a `/new` marker that resets the conversation when the loop reaches it, or a
+ * `/stop` record (stored done, never run; its `turnId` names the turn it stopped).
+ */
+export type MessageKind = "prompt" | "reset" | "stop";
 
 /** A row of the inbox. */
 export interface InboxMessage {
@@ -70,6 +73,28 @@ export class Inbox {
     return { created: true, message: toMessage(row) };
   }
 
+  /** Stores a command that takes effect at once (a `/stop`) as a finished record; `turnId` names the turn it acted on. */
+  record(id: string, kind: MessageKind, text: string, turnId: string | null, now: number): InboxMessage {
+    const row = this.sql
+      .exec<Row>(
+        "INSERT INTO messages (id, kind, text, state, turn_id, created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?) RETURNING *",
+        id,
+        kind,
+        text,
+        turnId,
+        now,
+        now,
+      )
+      .one();
+    return toMessage(row);
+  }
+
+  /** The message whose turn is running, if any. */
+  running(): InboxMessage | null {
+    const row = this.sql.exec<Row>("SELECT * FROM messages WHERE state = 'running' ORDER BY seq LIMIT 1").toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
   get(id: string): InboxMessage | null {
     const row = this.sql.exec<Row>("SELECT * FROM messages WHERE id = ?", id).toArray()[0];
     return row ? toMessage(row) : null;
@@ -127,7 +152,7 @@ function toMessage(row: Row): InboxMessage {
   return {
     seq: row.seq,
     id: row.id,
-    kind: row.kind === "reset" ? "reset" : "prompt",
+    kind: row.kind === "reset" || row.kind === "stop" ? row.kind : "prompt",
     text: row.text,
     state: row.state as MessageState,
     reply: row.reply,
