@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
-import { backendConfig, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
+import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
 import type { Registry } from "../registry/registry";
@@ -344,6 +344,6 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   private client(): PiBackendClient {
     const { url, token } = backendConfig(this.env);
-    return new PiBackendClient(url, token);
+    return new PiBackendClient(url, token, { timeoutMs: piCallTimeoutSeconds(this.env) * 1000 });
   }
 }

@@ -8,6 +8,7 @@ import { log } from "../../shared/log";
 import type { TurnEvent } from "../../shared/protocol";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
 import type { Inbox, InboxMessage } from "./inbox";
+import { submitPastOrphan } from "./orphan";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 export type TurnResult =
@@ -121,28 +122,30 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
   }
 }
 
-/** Submits the turn; a stray turn still running in our backend session is aborted first. */
+/** Submits the turn; a stray turn still running in our backend session is aborted and waited out first. */
 async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | null> {
   const { client, chatKey, message } = ctx;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.submitTurn(chatKey, turnId, message.text);
-      return null;
-    } catch (err) {
-      if (!(err instanceof BackendError)) throw err;
-      if (err.code === "busy" && err.runningTurnId !== turnId && attempt === 0) {
-        // One chat owns its backend session, so a turn we are not driving is an orphan (e.g. one whose stream we gave up on).
-        log.warn("turn.orphan_abort", { chat: chatKey, messageId: message.id, turnId, orphanTurnId: err.runningTurnId });
-        await client.abort(chatKey).catch(() => false);
-        continue;
+  try {
+    await client.submitTurn(chatKey, turnId, message.text);
+    return null;
+  } catch (first) {
+    let err = first;
+    if (err instanceof BackendError && err.code === "busy" && err.runningTurnId !== turnId) {
+      // One chat owns its backend session, so a turn we are not driving is an orphan (e.g. one whose stream we gave up on).
+      try {
+        await submitPastOrphan({ client, chatKey, turnId, text: message.text, orphanTurnId: err.runningTurnId });
+        return null;
+      } catch (after) {
+        err = after;
       }
-      if (err.code === "capacity") {
-        const hint = err.retryAfterSeconds ? ` (retry after ${err.retryAfterSeconds} s)` : "";
-        return { code: "backend_capacity", detail: `the pi backend has no room for another session${hint}`, backendLost: false };
-      }
-      const lost = err.code === "unreachable" || err.status >= 500;
-      return { code: err.code, detail: err.message, backendLost: lost };
     }
+    if (!(err instanceof BackendError)) throw err;
+    if (err.code === "capacity") {
+      const hint = err.retryAfterSeconds ? ` (retry after ${err.retryAfterSeconds} s)` : "";
+      return { code: "backend_capacity", detail: `the pi backend has no room for another session${hint}`, backendLost: false };
+    }
+    const lost = err.code === "unreachable" || err.status >= 500;
+    return { code: err.code, detail: err.message, backendLost: lost };
   }
 }
 

@@ -1,9 +1,10 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
 import type { ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import { callDeadline, DEFAULT_CALL_TIMEOUT_MS } from "./call-timeout";
 import { readJsonLines } from "./ndjson";
 
-/** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
+/** A backend call failed; `code` is the protocol error code, or `unreachable`/`timeout`/`bad_response`. */
 export class BackendError extends Error {
   constructor(
     readonly code: string,
@@ -16,10 +17,17 @@ export class BackendError extends Error {
   }
 }
 
+/** How long a call may take (see call-timeout.ts). */
+export interface PiClientOptions {
+  /** Until the response's headers arrive; default DEFAULT_CALL_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
 export class PiBackendClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
+    private readonly options: PiClientOptions = {},
   ) {}
 
   /** Starts a turn, or finds the one with this turnId (the backend never prompts twice for it). */
@@ -55,11 +63,12 @@ export class PiBackendClient {
   /** Every POST carries a JSON body (`{}` when it has nothing to say): the backend refuses any other POST with 415. */
   private async call(method: "GET" | "POST" | "DELETE", path: string, body?: object, signal?: AbortSignal): Promise<Response> {
     const post = method === "POST";
+    const deadline = callDeadline(this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, signal);
     let res: Response;
     try {
       res = await fetch(this.baseUrl.replace(/\/+$/, "") + path, {
         method,
-        signal,
+        signal: deadline.signal,
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(post ? { "content-type": "application/json" } : {}),
@@ -68,7 +77,10 @@ export class PiBackendClient {
       });
     } catch (err) {
       if (signal?.aborted) throw err;
+      if (deadline.timedOut()) throw new BackendError("timeout", `pi backend did not answer ${method} ${path} in ${deadline.ms} ms`);
       throw new BackendError("unreachable", `pi backend unreachable: ${(err as Error).message}`);
+    } finally {
+      deadline.clear();
     }
     if (res.ok) return res;
     let error: ProtocolErrorBody["error"] | undefined;
