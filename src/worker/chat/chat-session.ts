@@ -10,13 +10,17 @@ import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
 import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
-import { PiBackendClient } from "../pi-client/client";
+import { type BackendError, PiBackendClient } from "../pi-client/client";
+import { isBackendOutage, outageSummary } from "../pi-client/outage";
 import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { Outages, outagePolicy } from "./outage";
+import { holdThroughOutage } from "./outage-hold";
 import { chatSchema } from "./schema";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
@@ -68,12 +72,15 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
+  private readonly outages: Outages;
+  private readonly backendReports = new BackendReports();
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
     migrate(ctx.storage, chatSchema);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
+    this.outages = new Outages(ctx.storage.sql, outagePolicy(env));
   }
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
@@ -171,7 +178,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       const chatKey = this.chatKey;
       try {
         await this.client().releaseSession(chatKey);
+        this.backendReachable();
       } catch (err) {
+        if (isBackendOutage(err)) this.reportBackendSoon(false, outageSummary(err as BackendError));
         // A blip: pi may well still be live and hold a slot, so it stays marked live and the registry asks again later.
         log.warn("session.release_failed", { chat: chatKey, error: err });
         return { released: false, reason: "release_failed", snapshot: this.buildSnapshot() };
@@ -204,13 +213,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         message = { ...message, state: "running", turnId };
       }
       if (message.kind === "reset") {
-        await this.applyReset(chatKey, message);
+        if ((await this.applyReset(chatKey, message)) === "held") return;
         continue;
       }
       this.meta.lastActivity = Date.now();
       this.reportSoon();
       const result = await this.runOneTurn(chatKey, message, deadline);
       if (result.kind === "handover") return this.handOver();
+      if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
       if (result.backendLost) this.meta.dropBackend();
       this.meta.lastActivity = Date.now();
       this.reportSoon();
@@ -223,7 +233,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       observer = this.observerFor(message);
       await observer.started();
-      return await runTurn({
+      const result = await runTurn({
         client: this.client(),
         inbox: this.inbox,
         chatKey,
@@ -236,7 +246,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
           this.meta.backend = "live";
           this.reportSoon();
         },
+        onReachable: () => this.backendReachable(),
       });
+      if (result.kind === "held") await this.hold(chatKey, message, observer, result.error);
+      return result;
     } catch (err) {
       const failure: TurnFailure = { code: err instanceof ConfigError ? "config_error" : "internal_error", detail: (err as Error).message };
       log.error("turn.failed", { chat: chatKey, messageId: message.id, code: failure.code, error: err });
@@ -248,15 +261,57 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     }
   }
 
-  /** Resets the backend conversation; the protocol allows it whether or not the session is live. */
-  private async applyReset(chatKey: string, message: InboxMessage): Promise<void> {
+  /** Resets the backend conversation; the protocol allows it whether or not the session is live. Held, like a turn, through an outage. */
+  private async applyReset(chatKey: string, message: InboxMessage): Promise<"done" | "held"> {
     try {
       await this.client().reset(chatKey);
+      this.backendReachable();
       this.inbox.finish(message.seq, "", 0, Date.now());
     } catch (err) {
+      if (isBackendOutage(err)) {
+        const decision = await this.hold(chatKey, message, null, err as BackendError);
+        if (decision.action === "retry") return "held";
+        return "done";
+      }
       log.error("session.reset_failed", { chat: chatKey, messageId: message.id, error: err });
       this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
     }
+    return "done";
+  }
+
+  /** Keeps (or, held too long, fails) a message that met a backend outage, and tells the registry. */
+  private async hold(chatKey: string, message: InboxMessage, observer: TurnObserver | null, error: BackendError) {
+    const decision = await holdThroughOutage({
+      outages: this.outages,
+      inbox: this.inbox,
+      chatKey,
+      message,
+      observer,
+      error,
+      now: Date.now(),
+      setAlarm: (at) => this.ctx.storage.setAlarm(at),
+    });
+    this.reportBackendSoon(false, decision.state.lastError);
+    this.reportSoon(); // back to queued (or failed): the registry must not keep showing it busy
+    return decision;
+  }
+
+  /** A backend call went through: an outage, if any, is over. */
+  private backendReachable(): void {
+    const ended = this.outages.recovered();
+    if (ended) log.info("backend.recovered", { chat: this.chatKey, downMs: Date.now() - ended.since, failures: ended.failures });
+    this.reportBackendSoon(true);
+  }
+
+  /** Tells the registry what this chat saw of the backend, without holding anything up (see backend-reports.ts). */
+  private reportBackendSoon(reachable: boolean, lastError?: string): void {
+    const report = this.backendReports.next(reachable, Date.now(), lastError);
+    if (!report) return;
+    this.ctx.waitUntil(
+      registryStub(this.env)
+        .reportBackend(report)
+        .catch((err) => log.error("registry.report_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, error: err })),
+    );
   }
 
   private async handOver(): Promise<void> {

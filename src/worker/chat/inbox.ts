@@ -27,6 +27,8 @@ export interface InboxMessage {
   lastSeq: number;
   /** Where a platform wants the reply delivered (JSON), null for the HTTP interface. */
   target: string | null;
+  /** Epoch ms when it was accepted. */
+  createdAt: number;
 }
 
 interface Row extends Record<string, SqlStorageValue> {
@@ -126,6 +128,11 @@ export class Inbox {
     this.sql.exec("UPDATE messages SET state = 'running', turn_id = ?, updated_at = ? WHERE seq = ?", turnId, now, seq);
   }
 
+  /** Back to queued, in its place: a turn the backend never accepted (held through an outage). */
+  requeue(seq: number, now: number): void {
+    this.sql.exec("UPDATE messages SET state = 'queued', updated_at = ? WHERE seq = ? AND submitted = 0", now, seq);
+  }
+
   markSubmitted(seq: number, now: number): void {
     this.sql.exec("UPDATE messages SET submitted = 1, updated_at = ? WHERE seq = ?", now, seq);
   }
@@ -162,5 +169,6 @@ function toMessage(row: Row): InboxMessage {
     submitted: row.submitted === 1,
     lastSeq: row.last_seq,
     target: row.target,
+    createdAt: row.created_at,
   };
 }

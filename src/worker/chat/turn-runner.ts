@@ -7,6 +7,7 @@
 import { log } from "../../shared/log";
 import type { TurnEvent } from "../../shared/protocol";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
+import { isBackendOutage } from "../pi-client/outage";
 import type { Inbox, InboxMessage } from "./inbox";
 import { submitPastOrphan } from "./orphan";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
@@ -15,7 +16,9 @@ export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
   | { kind: "finished"; backendLost: boolean }
   /** The deadline came first; progress is stored and the next alarm invocation carries on. */
-  | { kind: "handover" };
+  | { kind: "handover" }
+  /** The backend is unreachable (an outage): the message is kept and retried later (see outage.ts). */
+  | { kind: "held"; error: BackendError };
 
 export interface TurnContext {
   client: PiBackendClient;
@@ -28,6 +31,8 @@ export interface TurnContext {
   now: () => number;
   /** Called once the backend has accepted the turn (the session is live). */
   onSubmitted: () => void;
+  /** Called when a call to the backend went through (a submit, an events stream): an outage is over. */
+  onReachable?: () => void;
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
@@ -45,10 +50,13 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
 
   if (!message.submitted) {
     const failure = await submit(ctx, turnId);
+    if (failure && "held" in failure) return { kind: "held", error: failure.held };
     if (failure) return finishFailed(ctx, failure, failure.backendLost);
     inbox.markSubmitted(message.seq, now());
     ctx.onSubmitted();
+    ctx.onReachable?.();
   }
+  let lastError: BackendError | undefined;
 
   let lastSeq = message.lastSeq;
   let reply = message.reply ?? "";
@@ -72,7 +80,9 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     try {
       for await (const event of client.events(chatKey, turnId, lastSeq, abort.signal)) {
         if (event.seq <= lastSeq) continue; // already applied: each event takes effect once
+        if (failedAttempts > 0 || lastError) ctx.onReachable?.();
         failedAttempts = 0;
+        lastError = undefined;
         const terminal = terminalOf(event);
         if (terminal) {
           // Store progress only up to the event before the terminal one, and deliver before marking
@@ -108,6 +118,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
       if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
         return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
       }
+      if (isBackendOutage(err)) lastError = err as BackendError;
       log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
     } finally {
       clearTimeout(timer);
@@ -116,14 +127,15 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     // The stream ended without a terminal event: re-attach after what we applied.
     failedAttempts++;
     if (failedAttempts > MAX_REATTACH_ATTEMPTS) {
-      return finishFailed(ctx, { code: "backend_unreachable", detail: "lost the turn's event stream and could not re-attach" }, true);
+      // Kept, not failed: the alarm re-attaches with backoff until the outage hold runs out (outage.ts).
+      return { kind: "held", error: lastError ?? new BackendError("unreachable", "lost the turn's event stream and could not re-attach") };
     }
     await sleep(Math.min(200 * 2 ** (failedAttempts - 1), 5_000));
   }
 }
 
 /** Submits the turn; a stray turn still running in our backend session is aborted and waited out first. */
-async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | null> {
+async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | { held: BackendError } | null> {
   const { client, chatKey, message } = ctx;
   try {
     await client.submitTurn(chatKey, turnId, message.text);
@@ -140,6 +152,8 @@ async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & 
       }
     }
     if (!(err instanceof BackendError)) throw err;
+    // Refused, timed out, 5xx or 503: the machine is away or full; the message is held, not failed.
+    if (isBackendOutage(err)) return { held: err };
     if (err.code === "capacity") {
       const hint = err.retryAfterSeconds ? ` (retry after ${err.retryAfterSeconds} s)` : "";
       return { code: "backend_capacity", detail: `the pi backend has no room for another session${hint}`, backendLost: false };

@@ -6,7 +6,7 @@
  */
 import { BackendError } from "./client";
 
-export function isBackendOutage(err: unknown): err is BackendError {
+export function isBackendOutage(err: unknown): boolean {
   if (!(err instanceof BackendError)) return false;
   return err.code === "unreachable" || err.code === "timeout" || err.status >= 500;
 }

@@ -65,12 +65,18 @@ describe("re-attaching to a turn instead of submitting it again", () => {
     expect((await env.CHAT_SESSION.getByName(`http:${chat}`).snapshot())!.backend).toBe("released");
   });
 
-  it("marks a message failed with the reason when the backend has no capacity", async () => {
+  it("holds a message while the backend has no capacity (503), waits out its Retry-After, then runs it", async () => {
     const chat = freshChat();
     await script(`http:${chat}`, { submitStatus: 503 });
     const sent = await send(chat, "no room");
-    const failed = await settled(chat, sent.messageId);
-    expect(failed.state).toBe("failed");
-    expect(failed.error).toMatch(/backend_capacity.*retry after 7 s/);
+    await waitFor(async () => (await backendLog(`http:${chat}`)).some((e) => e.kind === "refused"));
+    expect((await getMessage(chat, sent.messageId)).state).toBe("queued");
+    await script(`http:${chat}`, {});
+    expect(await settled(chat, sent.messageId, 20_000)).toMatchObject({ state: "done", reply: "echo: no room" });
+    const log = await backendLog(`http:${chat}`);
+    const refused = log.find((e) => e.kind === "refused")!;
+    const submitted = log.find((e) => e.kind === "submit")!;
+    // The backend said Retry-After: 7.
+    expect(submitted.at - refused.at).toBeGreaterThanOrEqual(6_900);
   });
 });

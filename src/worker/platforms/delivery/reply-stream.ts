@@ -8,7 +8,7 @@
 import { log } from "../../../shared/log";
 import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
 import { type Outbound, type Platform, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
-import { failureNotice } from "./failure-notice";
+import { failureNotice, OUTAGE_NOTICE } from "./failure-notice";
 import { type LiveStream, type LiveStreams, takeOver } from "./live-streams";
 import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
 import { previewOf, splitText } from "./split";
@@ -94,6 +94,30 @@ export class ReplyStream implements TurnObserver, LiveStream {
     // Settled either way: a later run of finished() must not send this reply again.
     this.state.final = true;
     this.save();
+  }
+
+  /**
+   * The backend is unreachable and the message is kept. When `tell` (once per outage), the notice goes
+   * into the reply's message (sent now if there is none yet); the turn's reply later edits it away, so
+   * the chat still ends with one reply.
+   */
+  async held(tell: boolean): Promise<void> {
+    this.retire();
+    await this.flushing;
+    await this.typingCall;
+    if (!tell || this.state.final) return;
+    const { outbound, target } = this.options;
+    const shown = this.state.shown?.trim() ? `${this.state.shown}\n\n` : "";
+    const text = previewOf(`${shown}${OUTAGE_NOTICE}`, outbound.maxLength);
+    try {
+      const streamId = this.state.streamId;
+      if (streamId) await outbound.edit(target, streamId, text);
+      else this.state.streamId = await outbound.send(target, text, { quote: true });
+      this.state.shown = text;
+      this.save();
+    } catch (err) {
+      log.warn("delivery.outage_notice_failed", { messageId: this.options.messageId, error: err });
+    }
   }
 
   /** Stops streaming and typing (the turn ended, or another invocation took it over). */
