@@ -34,6 +34,8 @@ export interface MessageRecord {
   position?: number;
   reply?: string;
   error?: string;
+  /** Turns the backend accepted for it: 2 when a backend restart lost the first and it was submitted again. */
+  attempts?: number;
 }
 
 export interface EnqueueInput {
@@ -394,6 +396,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
     if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
     if (message.error !== null) record.error = message.error;
+    if (message.kind === "prompt") record.attempts = message.attempt + (message.submitted ? 1 : 0);
     return record;
   }
 

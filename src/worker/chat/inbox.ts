@@ -133,6 +133,19 @@ export class Inbox {
     this.sql.exec("UPDATE messages SET state = 'queued', updated_at = ? WHERE seq = ? AND submitted = 0", now, seq);
   }
 
+  /**
+   * Starts a new attempt under `turnId`: the backend lost the turn it had accepted (a restart), so the
+   * message is submitted again from the start. Its progress so far is dropped; `attempt` counts up.
+   */
+  newAttempt(seq: number, turnId: string, now: number): void {
+    this.sql.exec(
+      "UPDATE messages SET attempt = attempt + 1, turn_id = ?, submitted = 0, last_seq = 0, reply = NULL, updated_at = ? WHERE seq = ?",
+      turnId,
+      now,
+      seq,
+    );
+  }
+
   markSubmitted(seq: number, now: number): void {
     this.sql.exec("UPDATE messages SET submitted = 1, updated_at = ? WHERE seq = ?", now, seq);
   }

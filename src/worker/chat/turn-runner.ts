@@ -90,6 +90,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           // delivers again (the observer dedupes) instead of never finishing.
           persist();
           lastSeq = storedSeq = event.seq;
+          if (!terminal.ok && terminal.code === "backend_lost_turn" && canResubmit(message)) return resubmit(ctx, terminal.detail);
           if (terminal.ok) {
             await ctx.observer.finished({ ok: true, text: terminal.text });
             inbox.finish(message.seq, terminal.text, event.seq, now());
@@ -109,11 +110,9 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     } catch (err) {
       if (abort.signal.aborted) return { kind: "handover" };
       if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
-        return finishFailed(
-          ctx,
-          { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" },
-          true,
-        );
+        const lost = { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" };
+        if (canResubmit(message)) return resubmit(ctx, lost.detail);
+        return finishFailed(ctx, lost, true);
       }
       if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
         return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
@@ -161,6 +160,24 @@ async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & 
     const lost = err.code === "unreachable" || err.status >= 500;
     return { code: err.code, detail: err.message, backendLost: lost };
   }
+}
+
+/** A turn the backend lost after accepting it is submitted again, once (attempt 0 → 1). */
+function canResubmit(message: InboxMessage): boolean {
+  return message.kind === "prompt" && message.attempt === 0;
+}
+
+/**
+ * Runs the message again under a new attempt (turn id `<epoch>.<seq>.<attempt>`), with the same
+ * observer: on a platform the reply streams on into the same message, so the chat still shows one reply.
+ */
+async function resubmit(ctx: TurnContext, reason: string): Promise<TurnResult> {
+  const { message, inbox, now } = ctx;
+  const attempt = message.attempt + 1;
+  const turnId = message.turnId!.replace(/\.\d+$/, `.${attempt}`);
+  log.warn("turn.resubmitted", { chat: ctx.chatKey, messageId: message.id, lostTurnId: message.turnId, turnId, attempt, reason });
+  inbox.newAttempt(message.seq, turnId, now());
+  return runTurn({ ...ctx, message: { ...message, attempt, turnId, submitted: false, lastSeq: 0, reply: null } });
 }
 
 type Terminal = { ok: true; text: string } | ({ ok: false; backendLost: boolean } & TurnFailure);
