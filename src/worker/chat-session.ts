@@ -8,6 +8,7 @@ import type { InboxMessage } from "./chat/inbox";
 import type { TurnObserver } from "./chat/turn-observer";
 import type { PlatformChatSession } from "./platforms/adapter";
 import { Claims } from "./platforms/claims";
+import { LiveStreams } from "./platforms/delivery/live-streams";
 import { deliveryObserver } from "./platforms/delivery/observer";
 import { DeliveryStore } from "./platforms/delivery/store";
 import { platformSchema } from "./platforms/schema";
@@ -16,6 +17,8 @@ import { migrate } from "./storage/migrations";
 export class ChatSession extends ChatSessionCore implements PlatformChatSession {
   private readonly claims: Claims;
   private readonly deliveries: DeliveryStore;
+  /** This instance's reply streams: a reset object starts with none (see live-streams.ts). */
+  private readonly liveStreams = new LiveStreams();
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
@@ -26,7 +29,7 @@ export class ChatSession extends ChatSessionCore implements PlatformChatSession 
 
   /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
   protected override observerFor(message: InboxMessage): TurnObserver {
-    return deliveryObserver(adapters, this.env, this.deliveries, message);
+    return deliveryObserver(adapters, this.env, this.deliveries, message, this.liveStreams);
   }
 
   /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see platforms/claims.ts. */

@@ -68,7 +68,10 @@ export async function script(sessionId: string, s: Script): Promise<void> {
   await control("script", { sessionId, ...s });
 }
 
-export async function control(action: "release" | "crash" | "forget" | "script", body: Record<string, unknown> = {}): Promise<void> {
+export async function control(
+  action: "release" | "crash" | "forget" | "script" | "outage",
+  body: Record<string, unknown> = {},
+): Promise<void> {
   const res = await fetch(`${backendUrl()}/_control/${action}`, { method: "POST", body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`control ${action}: ${res.status}`);
   await res.body?.cancel();

@@ -8,16 +8,20 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
-import { backendConfig, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
+import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
-import { PiBackendClient } from "../pi-client/client";
+import { type BackendError, PiBackendClient } from "../pi-client/client";
+import { isBackendOutage, outageSummary } from "../pi-client/outage";
 import { backendTransport } from "../pi-client/transport";
 import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { Outages, outagePolicy } from "./outage";
+import { holdThroughOutage } from "./outage-hold";
 import { chatSchema } from "./schema";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
@@ -31,6 +35,8 @@ export interface MessageRecord {
   position?: number;
   reply?: string;
   error?: string;
+  /** Turns the backend accepted for it: 2 when a backend restart lost the first and it was submitted again. */
+  attempts?: number;
 }
 
 export interface EnqueueInput {
@@ -39,6 +45,18 @@ export interface EnqueueInput {
   text: string;
   /** Where the reply is pushed (JSON, opaque to the core: the observer reads it); absent for HTTP clients, who poll. */
   target?: string;
+}
+
+/** What `/stop` and `/new` did; `duplicate`: a redelivery of one already applied, which did nothing. */
+export interface CommandOutcome {
+  aborted: boolean;
+  queued: number;
+  duplicate: boolean;
+}
+
+/** Queued or running: its turn has yet to end. */
+function isPending(message: InboxMessage): boolean {
+  return message.state === "queued" || message.state === "running";
 }
 
 /** When something unexpected breaks the drain loop, try again after this long. */
@@ -57,12 +75,15 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
+  private readonly outages: Outages;
+  private readonly backendReports = new BackendReports();
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
     migrate(ctx.storage, chatSchema);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
+    this.outages = new Outages(ctx.storage.sql, outagePolicy(env));
   }
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
@@ -89,13 +110,32 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /**
-   * Starts a fresh conversation: aborts the running turn, then queues a reset that the turn
-   * loop applies in order, so messages sent before it still go to the old conversation.
+   * `/stop`: records the stop in the inbox under its id, naming the turn running now, and aborts that
+   * turn. Called before the platform's ack; a redelivered `/stop` finds its record and stops nothing,
+   * so it can never abort a turn that started after it.
    */
-  async startNewConversation(input: { messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
-    const { aborted } = await this.abortTurn();
+  async stopTurn(input: { messageId?: string }): Promise<CommandOutcome> {
+    const id = input.messageId ?? crypto.randomUUID();
+    if (this.inbox.get(id)) return { aborted: false, queued: this.inbox.queuedCount(), duplicate: true };
+    const running = this.inbox.running();
+    const turnId = running?.kind === "prompt" ? running.turnId : null;
+    this.inbox.record(id, "stop", "/stop", turnId, Date.now());
+    const { aborted } = turnId ? await this.abortTurn() : { aborted: false };
+    log.info("turn.stop_requested", { chat: this.chatKey, messageId: id, turnId, aborted });
+    return { aborted, queued: this.inbox.queuedCount(), duplicate: false };
+  }
+
+  /**
+   * Starts a fresh conversation: queues a reset that the turn loop applies in order (so messages
+   * sent before it still go to the old conversation), then aborts the running turn. Called before
+   * the platform's ack, so a message delivered after `/new` is always stored after its reset; a
+   * redelivered `/new` finds its reset and does nothing.
+   */
+  async startNewConversation(input: { messageId?: string }): Promise<CommandOutcome> {
+    if (input.messageId && this.inbox.get(input.messageId)) return { aborted: false, queued: this.inbox.queuedCount(), duplicate: true };
     await this.accept(input.messageId, "/new", null, "reset");
-    return { aborted, queued: this.inbox.queuedCount() };
+    const { aborted } = await this.abortTurn();
+    return { aborted, queued: this.inbox.queuedCount(), duplicate: false };
   }
 
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
@@ -109,6 +149,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       await this.report();
+    } else if (isPending(result.message) && (await this.ctx.storage.getAlarm()) === null) {
+      // A redelivery of a message whose first insert committed without its alarm (the request died in between): run it now.
+      await this.ctx.storage.setAlarm(now);
     }
     return result;
   }
@@ -138,9 +181,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       const chatKey = this.chatKey;
       try {
         await this.client().releaseSession(chatKey);
+        this.backendReachable();
       } catch (err) {
-        // The backend's own idle timeout is the safety net; the next turn resumes either way.
+        if (isBackendOutage(err)) this.reportBackendSoon(false, outageSummary(err as BackendError));
+        // A blip: pi may well still be live and hold a slot, so it stays marked live and the registry asks again later.
         log.warn("session.release_failed", { chat: chatKey, error: err });
+        return { released: false, reason: "release_failed", snapshot: this.buildSnapshot() };
       }
       this.meta.dropBackend();
       const snapshot = await this.report();
@@ -170,13 +216,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         message = { ...message, state: "running", turnId };
       }
       if (message.kind === "reset") {
-        await this.applyReset(chatKey, message);
+        if ((await this.applyReset(chatKey, message)) === "held") return;
         continue;
       }
       this.meta.lastActivity = Date.now();
       this.reportSoon();
       const result = await this.runOneTurn(chatKey, message, deadline);
       if (result.kind === "handover") return this.handOver();
+      if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
       if (result.backendLost) this.meta.dropBackend();
       this.meta.lastActivity = Date.now();
       this.reportSoon();
@@ -189,7 +236,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       observer = this.observerFor(message);
       await observer.started();
-      return await runTurn({
+      const result = await runTurn({
         client: this.client(),
         inbox: this.inbox,
         chatKey,
@@ -202,7 +249,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
           this.meta.backend = "live";
           this.reportSoon();
         },
+        onReachable: () => this.backendReachable(),
       });
+      if (result.kind === "held") await this.hold(chatKey, message, observer, result.error);
+      return result;
     } catch (err) {
       const failure: TurnFailure = { code: err instanceof ConfigError ? "config_error" : "internal_error", detail: (err as Error).message };
       log.error("turn.failed", { chat: chatKey, messageId: message.id, code: failure.code, error: err });
@@ -214,15 +264,57 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     }
   }
 
-  /** Resets the backend conversation; the protocol allows it whether or not the session is live. */
-  private async applyReset(chatKey: string, message: InboxMessage): Promise<void> {
+  /** Resets the backend conversation; the protocol allows it whether or not the session is live. Held, like a turn, through an outage. */
+  private async applyReset(chatKey: string, message: InboxMessage): Promise<"done" | "held"> {
     try {
       await this.client().reset(chatKey);
+      this.backendReachable();
       this.inbox.finish(message.seq, "", 0, Date.now());
     } catch (err) {
+      if (isBackendOutage(err)) {
+        const decision = await this.hold(chatKey, message, null, err as BackendError);
+        if (decision.action === "retry") return "held";
+        return "done";
+      }
       log.error("session.reset_failed", { chat: chatKey, messageId: message.id, error: err });
       this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
     }
+    return "done";
+  }
+
+  /** Keeps (or, held too long, fails) a message that met a backend outage, and tells the registry. */
+  private async hold(chatKey: string, message: InboxMessage, observer: TurnObserver | null, error: BackendError) {
+    const decision = await holdThroughOutage({
+      outages: this.outages,
+      inbox: this.inbox,
+      chatKey,
+      message,
+      observer,
+      error,
+      now: Date.now(),
+      setAlarm: (at) => this.ctx.storage.setAlarm(at),
+    });
+    this.reportBackendSoon(false, decision.state.lastError);
+    this.reportSoon(); // back to queued (or failed): the registry must not keep showing it busy
+    return decision;
+  }
+
+  /** A backend call went through: an outage, if any, is over. */
+  private backendReachable(): void {
+    const ended = this.outages.recovered();
+    if (ended) log.info("backend.recovered", { chat: this.chatKey, downMs: Date.now() - ended.since, failures: ended.failures });
+    this.reportBackendSoon(true);
+  }
+
+  /** Tells the registry what this chat saw of the backend, without holding anything up (see backend-reports.ts). */
+  private reportBackendSoon(reachable: boolean, lastError?: string): void {
+    const report = this.backendReports.next(reachable, Date.now(), lastError);
+    if (!report) return;
+    this.ctx.waitUntil(
+      registryStub(this.env)
+        .reportBackend(report)
+        .catch((err) => log.error("registry.report_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, error: err })),
+    );
   }
 
   private async handOver(): Promise<void> {
@@ -305,11 +397,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
     if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
     if (message.error !== null) record.error = message.error;
+    if (message.kind === "prompt") record.attempts = message.attempt + (message.submitted ? 1 : 0);
     return record;
   }
 
   private client(): PiBackendClient {
     const { url, token } = backendConfig(this.env);
-    return new PiBackendClient(url, token, backendTransport(this.env));
+    return new PiBackendClient(url, token, backendTransport(this.env), { timeoutMs: piCallTimeoutSeconds(this.env) * 1000 });
   }
 }

@@ -6,8 +6,11 @@
 
 export type MessageState = "queued" | "running" | "done" | "failed";
 
-/** A prompt for the agent, or a `/new` marker that resets the conversation when the loop reaches it. */
-export type MessageKind = "prompt" | "reset";
+/**
+ * A prompt for the agent, a `/new` marker that resets the conversation when the loop reaches it, or a
+ * `/stop` record (stored done, never run; its `turnId` names the turn it stopped).
+ */
+export type MessageKind = "prompt" | "reset" | "stop";
 
 /** A row of the inbox. */
 export interface InboxMessage {
@@ -24,6 +27,8 @@ export interface InboxMessage {
   lastSeq: number;
   /** Where a platform wants the reply delivered (JSON), null for the HTTP interface. */
   target: string | null;
+  /** Epoch ms when it was accepted. */
+  createdAt: number;
 }
 
 interface Row extends Record<string, SqlStorageValue> {
@@ -70,6 +75,28 @@ export class Inbox {
     return { created: true, message: toMessage(row) };
   }
 
+  /** Stores a command that takes effect at once (a `/stop`) as a finished record; `turnId` names the turn it acted on. */
+  record(id: string, kind: MessageKind, text: string, turnId: string | null, now: number): InboxMessage {
+    const row = this.sql
+      .exec<Row>(
+        "INSERT INTO messages (id, kind, text, state, turn_id, created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?) RETURNING *",
+        id,
+        kind,
+        text,
+        turnId,
+        now,
+        now,
+      )
+      .one();
+    return toMessage(row);
+  }
+
+  /** The message whose turn is running, if any. */
+  running(): InboxMessage | null {
+    const row = this.sql.exec<Row>("SELECT * FROM messages WHERE state = 'running' ORDER BY seq LIMIT 1").toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
   get(id: string): InboxMessage | null {
     const row = this.sql.exec<Row>("SELECT * FROM messages WHERE id = ?", id).toArray()[0];
     return row ? toMessage(row) : null;
@@ -101,6 +128,24 @@ export class Inbox {
     this.sql.exec("UPDATE messages SET state = 'running', turn_id = ?, updated_at = ? WHERE seq = ?", turnId, now, seq);
   }
 
+  /** Back to queued, in its place: a turn the backend never accepted (held through an outage). */
+  requeue(seq: number, now: number): void {
+    this.sql.exec("UPDATE messages SET state = 'queued', updated_at = ? WHERE seq = ? AND submitted = 0", now, seq);
+  }
+
+  /**
+   * Starts a new attempt under `turnId`: the backend lost the turn it had accepted (a restart), so the
+   * message is submitted again from the start. Its progress so far is dropped; `attempt` counts up.
+   */
+  newAttempt(seq: number, turnId: string, now: number): void {
+    this.sql.exec(
+      "UPDATE messages SET attempt = attempt + 1, turn_id = ?, submitted = 0, last_seq = 0, reply = NULL, updated_at = ? WHERE seq = ?",
+      turnId,
+      now,
+      seq,
+    );
+  }
+
   markSubmitted(seq: number, now: number): void {
     this.sql.exec("UPDATE messages SET submitted = 1, updated_at = ? WHERE seq = ?", now, seq);
   }
@@ -127,7 +172,7 @@ function toMessage(row: Row): InboxMessage {
   return {
     seq: row.seq,
     id: row.id,
-    kind: row.kind === "reset" ? "reset" : "prompt",
+    kind: row.kind === "reset" || row.kind === "stop" ? row.kind : "prompt",
     text: row.text,
     state: row.state as MessageState,
     reply: row.reply,
@@ -137,5 +182,6 @@ function toMessage(row: Row): InboxMessage {
     submitted: row.submitted === 1,
     lastSeq: row.last_seq,
     target: row.target,
+    createdAt: row.created_at,
   };
 }

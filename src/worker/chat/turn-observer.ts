@@ -9,6 +9,11 @@ export interface TurnObserver {
   progress(textSoFar: string): void;
   /** The turn ended; deliver the final text or the failure. */
   finished(outcome: TurnOutcome): Promise<void>;
+  /**
+   * The backend is unreachable: the message is kept and retried later by a new observer. Stop
+   * streaming; when `tell` (once per outage), tell the user their message waits.
+   */
+  held?(tell: boolean): Promise<void>;
 }
 
 export type TurnOutcome = { ok: true; text: string } | ({ ok: false } & TurnFailure);

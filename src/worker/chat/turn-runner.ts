@@ -7,14 +7,18 @@
 import { log } from "../../shared/log";
 import type { TurnEvent } from "../../shared/protocol";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
+import { isBackendOutage } from "../pi-client/outage";
 import type { Inbox, InboxMessage } from "./inbox";
+import { submitPastOrphan } from "./orphan";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
   | { kind: "finished"; backendLost: boolean }
   /** The deadline came first; progress is stored and the next alarm invocation carries on. */
-  | { kind: "handover" };
+  | { kind: "handover" }
+  /** The backend is unreachable (an outage): the message is kept and retried later (see outage.ts). */
+  | { kind: "held"; error: BackendError };
 
 export interface TurnContext {
   client: PiBackendClient;
@@ -27,6 +31,8 @@ export interface TurnContext {
   now: () => number;
   /** Called once the backend has accepted the turn (the session is live). */
   onSubmitted: () => void;
+  /** Called when a call to the backend went through (a submit, an events stream): an outage is over. */
+  onReachable?: () => void;
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
@@ -44,10 +50,13 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
 
   if (!message.submitted) {
     const failure = await submit(ctx, turnId);
+    if (failure && "held" in failure) return { kind: "held", error: failure.held };
     if (failure) return finishFailed(ctx, failure, failure.backendLost);
     inbox.markSubmitted(message.seq, now());
     ctx.onSubmitted();
+    ctx.onReachable?.();
   }
+  let lastError: BackendError | undefined;
 
   let lastSeq = message.lastSeq;
   let reply = message.reply ?? "";
@@ -71,7 +80,9 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     try {
       for await (const event of client.events(chatKey, turnId, lastSeq, abort.signal)) {
         if (event.seq <= lastSeq) continue; // already applied: each event takes effect once
+        if (failedAttempts > 0 || lastError) ctx.onReachable?.();
         failedAttempts = 0;
+        lastError = undefined;
         const terminal = terminalOf(event);
         if (terminal) {
           // Store progress only up to the event before the terminal one, and deliver before marking
@@ -79,6 +90,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           // delivers again (the observer dedupes) instead of never finishing.
           persist();
           lastSeq = storedSeq = event.seq;
+          if (!terminal.ok && terminal.code === "backend_lost_turn" && canResubmit(message)) return resubmit(ctx, terminal.detail);
           if (terminal.ok) {
             await ctx.observer.finished({ ok: true, text: terminal.text });
             inbox.finish(message.seq, terminal.text, event.seq, now());
@@ -98,15 +110,14 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     } catch (err) {
       if (abort.signal.aborted) return { kind: "handover" };
       if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
-        return finishFailed(
-          ctx,
-          { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" },
-          true,
-        );
+        const lost = { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" };
+        if (canResubmit(message)) return resubmit(ctx, lost.detail);
+        return finishFailed(ctx, lost, true);
       }
       if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
         return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
       }
+      if (isBackendOutage(err)) lastError = err as BackendError;
       log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
     } finally {
       clearTimeout(timer);
@@ -115,35 +126,58 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     // The stream ended without a terminal event: re-attach after what we applied.
     failedAttempts++;
     if (failedAttempts > MAX_REATTACH_ATTEMPTS) {
-      return finishFailed(ctx, { code: "backend_unreachable", detail: "lost the turn's event stream and could not re-attach" }, true);
+      // Kept, not failed: the alarm re-attaches with backoff until the outage hold runs out (outage.ts).
+      return { kind: "held", error: lastError ?? new BackendError("unreachable", "lost the turn's event stream and could not re-attach") };
     }
     await sleep(Math.min(200 * 2 ** (failedAttempts - 1), 5_000));
   }
 }
 
-/** Submits the turn; a stray turn still running in our backend session is aborted first. */
-async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | null> {
+/** Submits the turn; a stray turn still running in our backend session is aborted and waited out first. */
+async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | { held: BackendError } | null> {
   const { client, chatKey, message } = ctx;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.submitTurn(chatKey, turnId, message.text);
-      return null;
-    } catch (err) {
-      if (!(err instanceof BackendError)) throw err;
-      if (err.code === "busy" && err.runningTurnId !== turnId && attempt === 0) {
-        // One chat owns its backend session, so a turn we are not driving is an orphan (e.g. one whose stream we gave up on).
-        log.warn("turn.orphan_abort", { chat: chatKey, messageId: message.id, turnId, orphanTurnId: err.runningTurnId });
-        await client.abort(chatKey).catch(() => false);
-        continue;
+  try {
+    await client.submitTurn(chatKey, turnId, message.text);
+    return null;
+  } catch (first) {
+    let err = first;
+    if (err instanceof BackendError && err.code === "busy" && err.runningTurnId !== turnId) {
+      // One chat owns its backend session, so a turn we are not driving is an orphan (e.g. one whose stream we gave up on).
+      try {
+        await submitPastOrphan({ client, chatKey, turnId, text: message.text, orphanTurnId: err.runningTurnId });
+        return null;
+      } catch (after) {
+        err = after;
       }
-      if (err.code === "capacity") {
-        const hint = err.retryAfterSeconds ? ` (retry after ${err.retryAfterSeconds} s)` : "";
-        return { code: "backend_capacity", detail: `the pi backend has no room for another session${hint}`, backendLost: false };
-      }
-      const lost = err.code === "unreachable" || err.status >= 500;
-      return { code: err.code, detail: err.message, backendLost: lost };
     }
+    if (!(err instanceof BackendError)) throw err;
+    // Refused, timed out, 5xx or 503: the machine is away or full; the message is held, not failed.
+    if (isBackendOutage(err)) return { held: err };
+    if (err.code === "capacity") {
+      const hint = err.retryAfterSeconds ? ` (retry after ${err.retryAfterSeconds} s)` : "";
+      return { code: "backend_capacity", detail: `the pi backend has no room for another session${hint}`, backendLost: false };
+    }
+    const lost = err.code === "unreachable" || err.status >= 500;
+    return { code: err.code, detail: err.message, backendLost: lost };
   }
+}
+
+/** A turn the backend lost after accepting it is submitted again, once (attempt 0 → 1). */
+function canResubmit(message: InboxMessage): boolean {
+  return message.kind === "prompt" && message.attempt === 0;
+}
+
+/**
+ * Runs the message again under a new attempt (turn id `<epoch>.<seq>.<attempt>`), with the same
+ * observer: on a platform the reply streams on into the same message, so the chat still shows one reply.
+ */
+async function resubmit(ctx: TurnContext, reason: string): Promise<TurnResult> {
+  const { message, inbox, now } = ctx;
+  const attempt = message.attempt + 1;
+  const turnId = message.turnId!.replace(/\.\d+$/, `.${attempt}`);
+  log.warn("turn.resubmitted", { chat: ctx.chatKey, messageId: message.id, lostTurnId: message.turnId, turnId, attempt, reason });
+  inbox.newAttempt(message.seq, turnId, now());
+  return runTurn({ ...ctx, message: { ...message, attempt, turnId, submitted: false, lastSeq: 0, reply: null } });
 }
 
 type Terminal = { ok: true; text: string } | ({ ok: false; backendLost: boolean } & TurnFailure);

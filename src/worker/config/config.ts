@@ -76,7 +76,18 @@ export function isLoopback(hostname: string): boolean {
  * A positive number of seconds from an optional setting. Unset gives the default; a malformed
  * value is logged, naming the setting, and the default is used, so a typo never stops turns.
  */
-function seconds(env: Env, name: "IDLE_TIMEOUT_SECONDS" | "TURN_HANDOVER_SECONDS", fallback: number): number {
+function seconds(
+  env: Env,
+  name:
+    | "IDLE_TIMEOUT_SECONDS"
+    | "TURN_HANDOVER_SECONDS"
+    | "PI_CALL_TIMEOUT_SECONDS"
+    | "STREAM_STALL_SECONDS"
+    | "BACKEND_OUTAGE_HOLD_SECONDS"
+    | "BACKEND_RETRY_MIN_SECONDS"
+    | "BACKEND_RETRY_MAX_SECONDS",
+  fallback: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -93,4 +104,25 @@ export function idleTimeoutSeconds(env: Env): number {
 /** Seconds one alarm invocation drives a turn before handing over; the default stays under the 15-minute limit. */
 export function turnHandoverSeconds(env: Env): number {
   return seconds(env, "TURN_HANDOVER_SECONDS", 14 * 60);
+}
+
+/** Seconds a pi-client call (submit, reset, abort, DELETE, an events stream's headers) may take before it counts as an outage (default 15). */
+export function piCallTimeoutSeconds(env: Env): number {
+  return seconds(env, "PI_CALL_TIMEOUT_SECONDS", 15);
+}
+
+/** Seconds an open events stream may stay silent (no event, no heartbeat) before the Worker re-attaches (default 45). */
+export function streamStallSeconds(env: Env): number {
+  return seconds(env, "STREAM_STALL_SECONDS", 45);
+}
+
+/** Seconds a message is held through a backend outage before it fails `backend_unreachable` (default 3600). */
+export function backendOutageHoldSeconds(env: Env): number {
+  return seconds(env, "BACKEND_OUTAGE_HOLD_SECONDS", 3600);
+}
+
+/** The outage retry backoff: first delay and cap, in seconds (defaults 1 and 60). */
+export function backendRetrySeconds(env: Env): { min: number; max: number } {
+  const min = seconds(env, "BACKEND_RETRY_MIN_SECONDS", 1);
+  return { min, max: Math.max(min, seconds(env, "BACKEND_RETRY_MAX_SECONDS", 60)) };
 }

@@ -23,6 +23,16 @@ export interface Env {
   IDLE_TIMEOUT_SECONDS?: string;
   /** How long one alarm invocation may drive a turn before handing over to the next (default 840 s, under the 15-minute limit). */
   TURN_HANDOVER_SECONDS?: string;
+  /** Seconds a pi-client call may take before it counts as an outage (default 15). */
+  PI_CALL_TIMEOUT_SECONDS?: string;
+  /** Seconds an open events stream may stay silent (no event, no heartbeat) before the Worker re-attaches (default 45). */
+  STREAM_STALL_SECONDS?: string;
+  /** Seconds a message is held through a backend outage before it fails `backend_unreachable` (default 3600). */
+  BACKEND_OUTAGE_HOLD_SECONDS?: string;
+  /** First delay between retries through a backend outage, doubling up to BACKEND_RETRY_MAX_SECONDS (default 1). */
+  BACKEND_RETRY_MIN_SECONDS?: string;
+  /** Longest delay between retries through a backend outage (default 60). */
+  BACKEND_RETRY_MAX_SECONDS?: string;
   /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
   TELEGRAM_BOT_TOKEN?: string;
   /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret, at least 16 characters). */

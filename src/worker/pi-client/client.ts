@@ -1,10 +1,11 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
 import type { HealthResponse, ListSessionsResponse, ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import { callDeadline, DEFAULT_CALL_TIMEOUT_MS } from "./call-timeout";
 import { readJsonLines } from "./ndjson";
 import { accessHint, type BackendTransport, directTransport, withTraceId } from "./transport";
 
-/** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
+/** A backend call failed; `code` is the protocol error code, or `unreachable`/`timeout`/`bad_response`. */
 export class BackendError extends Error {
   constructor(
     readonly code: string,
@@ -17,16 +18,23 @@ export class BackendError extends Error {
   }
 }
 
+/** How long a call may take (see call-timeout.ts). */
+export interface PiClientOptions {
+  /** Until the response's headers arrive; default DEFAULT_CALL_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
 export class PiBackendClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
     private readonly transport: BackendTransport = directTransport,
+    private readonly options: PiClientOptions = {},
   ) {}
 
   /** The same client sending `traceId` as `X-Trace-Id` on every call (one per turn; the backend logs it). */
   withTrace(traceId: string): PiBackendClient {
-    return new PiBackendClient(this.baseUrl, this.token, withTraceId(this.transport, traceId));
+    return new PiBackendClient(this.baseUrl, this.token, withTraceId(this.transport, traceId), this.options);
   }
 
   /** The backend's `/healthz`: up, and how many sessions (pi processes) it holds. */
@@ -72,11 +80,12 @@ export class PiBackendClient {
   /** Every POST carries a JSON body (`{}` when it has nothing to say): the backend refuses any other POST with 415. */
   private async call(method: "GET" | "POST" | "DELETE", path: string, body?: object, signal?: AbortSignal): Promise<Response> {
     const post = method === "POST";
+    const deadline = callDeadline(this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, signal);
     let res: Response;
     try {
       res = await this.transport.fetch(this.baseUrl.replace(/\/+$/, "") + path, {
         method,
-        signal,
+        signal: deadline.signal,
         // A redirect is Cloudflare Access sending us to its login page, never an answer of the backend.
         redirect: "manual",
         headers: {
@@ -88,7 +97,10 @@ export class PiBackendClient {
       });
     } catch (err) {
       if (signal?.aborted) throw err;
+      if (deadline.timedOut()) throw new BackendError("timeout", `pi backend did not answer ${method} ${path} in ${deadline.ms} ms`);
       throw new BackendError("unreachable", `pi backend unreachable: ${(err as Error).message}`);
+    } finally {
+      deadline.clear();
     }
     if (res.ok) return res;
     let error: ProtocolErrorBody["error"] | undefined;

@@ -5,16 +5,24 @@
 import type { SessionSnapshot } from "../registry/types";
 import type { ChatMessage, Command, Platform, PlatformEnv } from "./adapter";
 
-/** Runs a command and returns the reply for the chat. */
+/** The answer to a redelivered command that already took effect. */
+export const ALREADY_HANDLED = "That command was already handled.";
+
+/**
+ * Runs a command and returns the reply for the chat. `/stop` and `/new` take effect here, idempotently
+ * on the message id: the webhook runs this before its ack (see webhook.ts).
+ */
 export async function runCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   switch (message.command) {
     case "stop": {
-      const { aborted, queued } = await session.abortTurn();
+      const { aborted, queued, duplicate } = await session.stopTurn({ messageId: message.messageId });
+      if (duplicate) return ALREADY_HANDLED;
       return `${aborted ? "Stopped the running turn." : "Nothing was running."}${queuedNote(queued)}`;
     }
     case "new": {
-      const { aborted, queued } = await session.startNewConversation({ messageId: message.messageId });
+      const { aborted, queued, duplicate } = await session.startNewConversation({ messageId: message.messageId });
+      if (duplicate) return ALREADY_HANDLED;
       const first = aborted ? "Stopped the running turn; the" : "The";
       return `${first} next message starts a fresh conversation.${queuedNote(queued, " go to the old conversation first")}`;
     }

@@ -1,8 +1,8 @@
 /**
  * The webhook pipeline every platform shares: 404 unless configured, read the raw body once,
  * verify it, parse it, then store the message in its ChatSession and acknowledge. The turn
- * never runs here (the ChatSession's alarm runs it), so the ack is fast; command replies and
- * notices are sent after the response, through `waitUntil`.
+ * never runs here (the ChatSession's alarm runs it), so the ack is fast. Commands take effect
+ * before the ack; their replies and notices are sent after the response, through `waitUntil`.
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -20,7 +20,7 @@ import {
 } from "./adapter";
 import { isAllowed, notAuthorizedText } from "./allowlist";
 import { COMMAND_CLAIM_MS } from "./claims";
-import { runCommand } from "./commands";
+import { ALREADY_HANDLED, runCommand } from "./commands";
 
 const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -96,15 +96,14 @@ async function accept(
     return;
   }
   if (message.command) {
-    // A redelivered command must not run (or answer) twice.
-    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS)))
-      return message.answer?.("That command was already handled.");
-    const command = { ...message, command: message.command };
-    if (message.answer) return message.answer(await runCommand(env, command));
-    later(`/${message.command}`, async () => {
-      const reply = await runCommand(env, command);
-      await adapter.outbound(env).send(message.target, reply, { quote: true });
-    });
+    // The command takes effect before the ack (never in waitUntil): a message delivered after /new is then
+    // stored after its reset, and a redelivery after a failure here runs it again. /stop and /new are
+    // idempotent on the message id, so a redelivery of one that took effect does nothing.
+    const reply = await runCommand(env, { ...message, command: message.command });
+    // The claim covers the answer only: a redelivered command is not answered twice.
+    if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.(ALREADY_HANDLED);
+    if (message.answer) return message.answer(reply);
+    later(`/${message.command} answer`, () => adapter.outbound(env).send(message.target, reply, { quote: true }));
     return;
   }
   // Checked before storing: the platform gets a 500 and redelivers once the configuration is fixed.

@@ -8,6 +8,7 @@ import { log } from "../../shared/log";
 import { idleTimeoutSeconds } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { migrate } from "../storage/migrations";
+import { BackendReachability, type BackendReport, type BackendStatus } from "./backend-status";
 import { registrySchema } from "./schema";
 import { SessionTable } from "./session-table";
 import type { ReleasableChat, SessionSnapshot, SessionStatus } from "./types";
@@ -22,6 +23,7 @@ export type RegistryEnv = Env & ChatSessions<ReleasableChat>;
 
 export class Registry extends DurableObject<RegistryEnv> {
   private readonly table: SessionTable;
+  private readonly backend: BackendReachability;
   /** The alarm time as last read or set (undefined: not read yet), so a report costs no storage read. */
   private alarmAt: number | null | undefined;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -30,6 +32,12 @@ export class Registry extends DurableObject<RegistryEnv> {
     super(ctx, env);
     migrate(ctx.storage, registrySchema);
     this.table = new SessionTable(ctx.storage);
+    this.backend = new BackendReachability(ctx.storage.kv);
+  }
+
+  /** Records what a chat saw of the backend (newest report wins); `GET /api/status` shows it. */
+  async reportBackend(report: BackendReport): Promise<void> {
+    if (this.backend.apply(report)) log.info("backend.reachability", { ...report });
   }
 
   /** Seconds of inactivity after which a chat's backend session is released. */
@@ -49,12 +57,12 @@ export class Registry extends DurableObject<RegistryEnv> {
   }
 
   /** Every known chat, most recently active first. */
-  async listStatus(now = Date.now()): Promise<{ idleTimeoutSeconds: number; sessions: SessionStatus[] }> {
+  async listStatus(now = Date.now()): Promise<{ idleTimeoutSeconds: number; backend: BackendStatus; sessions: SessionStatus[] }> {
     const sessions = this.table
       .all()
       .sort((a, b) => b.lastActivity - a.lastActivity)
       .map((s) => toStatus(s, now));
-    return { idleTimeoutSeconds: this.idleTimeoutSeconds, sessions };
+    return { idleTimeoutSeconds: this.idleTimeoutSeconds, backend: this.backend.status(), sessions };
   }
 
   /** One chat's status, or null when the registry has never heard of it. */

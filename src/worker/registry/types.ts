@@ -37,7 +37,8 @@ export interface ReleaseRequest {
 
 export interface ReleaseResult {
   released: boolean;
-  reason: "released" | "busy" | "stale_generation" | "active" | "not_live";
+  /** `release_failed`: the DELETE did not go through (a blip); the session stays live and the registry asks again. */
+  reason: "released" | "busy" | "stale_generation" | "active" | "not_live" | "release_failed";
   snapshot: SessionSnapshot | null;
 }
 

@@ -53,24 +53,48 @@ describe("re-attaching to a turn instead of submitting it again", () => {
     expect(attaches.at(-1)).toBe(3);
   });
 
-  it("marks the turn failed when the backend no longer knows it (backend restarted)", async () => {
+  it("submits the turn again, once, when the backend no longer knows it (backend restarted)", async () => {
     const chat = freshChat();
     await script(`http:${chat}`, { hold: true, dropStreamAfter: 1 });
+    const sent = await send(chat, "again");
+    await waitFor(async () => (await backendLog(`http:${chat}`)).some((e) => e.kind === "turn_start"));
+    await script(`http:${chat}`, {});
+    await control("forget", { sessionId: `http:${chat}` });
+    const done = await settled(chat, sent.messageId);
+    expect(done).toMatchObject({ state: "done", reply: "echo: again", attempts: 2 });
+    const submits = (await backendLog(`http:${chat}`)).filter((e) => e.kind === "submit").map((e) => e.turnId!);
+    expect(submits).toHaveLength(2);
+    expect(submits[0]).toMatch(/\.0$/);
+    expect(submits[1]).toMatch(/\.1$/);
+  });
+
+  it("marks the turn failed when the backend loses it a second time", async () => {
+    const chat = freshChat();
+    await script(`http:${chat}`, { hold: true });
     const sent = await send(chat, "doomed");
     await waitFor(async () => (await backendLog(`http:${chat}`)).some((e) => e.kind === "turn_start"));
     await control("forget", { sessionId: `http:${chat}` });
+    await waitFor(async () => (await backendLog(`http:${chat}`)).filter((e) => e.kind === "turn_start").length === 2);
+    await control("forget", { sessionId: `http:${chat}` });
     const failed = await settled(chat, sent.messageId);
-    expect(failed.state).toBe("failed");
+    expect(failed).toMatchObject({ state: "failed", attempts: 2 });
     expect(failed.error).toContain("backend_lost_turn");
     expect((await env.CHAT_SESSION.getByName(`http:${chat}`).snapshot())!.backend).toBe("released");
+    await script(`http:${chat}`, {});
   });
 
-  it("marks a message failed with the reason when the backend has no capacity", async () => {
+  it("holds a message while the backend has no capacity (503), waits out its Retry-After, then runs it", async () => {
     const chat = freshChat();
     await script(`http:${chat}`, { submitStatus: 503 });
     const sent = await send(chat, "no room");
-    const failed = await settled(chat, sent.messageId);
-    expect(failed.state).toBe("failed");
-    expect(failed.error).toMatch(/backend_capacity.*retry after 7 s/);
+    await waitFor(async () => (await backendLog(`http:${chat}`)).some((e) => e.kind === "refused"));
+    expect((await getMessage(chat, sent.messageId)).state).toBe("queued");
+    await script(`http:${chat}`, {});
+    expect(await settled(chat, sent.messageId, 20_000)).toMatchObject({ state: "done", reply: "echo: no room" });
+    const log = await backendLog(`http:${chat}`);
+    const refused = log.find((e) => e.kind === "refused")!;
+    const submitted = log.find((e) => e.kind === "submit")!;
+    // The backend said Retry-After: 7.
+    expect(submitted.at - refused.at).toBeGreaterThanOrEqual(6_900);
   });
 });

@@ -104,6 +104,7 @@ export function failTelegram(failure: {
   retryAfter?: number;
   times?: number;
   onlyFormatted?: boolean;
+  hang?: boolean;
 }): Promise<void> {
   return scriptFailure(inject("fakeTelegramPort"), failure);
 }

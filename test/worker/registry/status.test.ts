@@ -43,16 +43,16 @@ describe("status API", () => {
   it("shows a chat as released until a turn has started its backend session, live after", async () => {
     const chat = freshChat();
     await script(`http:${chat}`, { submitStatus: 503 });
-    const refused = await send(chat, "no room yet");
-    expect((await settled(chat, refused.messageId)).state).toBe("failed");
+    // No room yet: the message is held (queued), the session not started.
+    const held = await send(chat, "no room yet");
     const before = await waitFor(async () => {
       const s = await statusOf(`http:${chat}`);
-      return s && !s.busy ? s : null;
+      return s && !s.busy && s.queued === 1 ? s : null;
     });
-    expect(before).toMatchObject({ chat: `http:${chat}`, backend: "released", queued: 0 });
+    expect(before).toMatchObject({ chat: `http:${chat}`, backend: "released", queued: 1 });
 
     await script(`http:${chat}`, {});
-    await settled(chat, (await send(chat, "hi")).messageId);
+    await settled(chat, held.messageId, 20_000);
     const after = await waitFor(async () => {
       const s = await statusOf(`http:${chat}`);
       return s && !s.busy && s.backend === "live" ? s : null;

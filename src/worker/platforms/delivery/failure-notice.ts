@@ -35,3 +35,6 @@ export function failureNotice(failure: Pick<TurnFailure, "code">, platform: Plat
   const restart = platform === "slack" ? `"new"` : "/new";
   return `⚠️ The agent failed (${code}): ${REASONS.get(code) ?? FALLBACK_REASON}. Try again, or ${restart} to start over.`;
 }
+
+/** Said once per backend outage, in the held message's reply (edited into the reply when the turn starts). */
+export const OUTAGE_NOTICE = "⏳ The agent's machine is unreachable; your message is kept and will be answered when it is back.";

@@ -8,7 +8,8 @@
 import { log } from "../../../shared/log";
 import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
 import { type Outbound, type Platform, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
-import { failureNotice } from "./failure-notice";
+import { failureNotice, OUTAGE_NOTICE } from "./failure-notice";
+import { type LiveStream, type LiveStreams, takeOver } from "./live-streams";
 import { editIntervalMs, MIN_EDIT_GAP_MS, typingIntervalMs } from "./pacing";
 import { previewOf, splitText } from "./split";
 import type { DeliveryState, DeliveryStore } from "./store";
@@ -19,6 +20,8 @@ export interface ReplyStreamOptions {
   store: DeliveryStore;
   /** The inbox message this reply answers. */
   messageId: string;
+  /** The streams live in this object instance (see live-streams.ts). */
+  live: LiveStreams;
   now?: () => number;
 }
 
@@ -32,10 +35,7 @@ const MAX_RETRY_WAIT_MS = 5 * 60_000;
  */
 const MAX_STREAM_LIFETIME_MS = 15 * 60_000;
 
-/** The live stream per chat message in this isolate: a stream resumed by a later invocation retires the one before it. */
-const liveStreams = new Map<string, ReplyStream>();
-
-export class ReplyStream implements TurnObserver {
+export class ReplyStream implements TurnObserver, LiveStream {
   private state: DeliveryState;
   private readonly now: () => number;
   private readonly key: string;
@@ -59,12 +59,10 @@ export class ReplyStream implements TurnObserver {
 
   async started(): Promise<void> {
     this.startedAt = this.now();
-    const before = liveStreams.get(this.key);
-    liveStreams.set(this.key, this);
+    const before = this.options.live.take(this.key, this);
     if (before) {
       // A handover: once the stream before us is retired and its last call has returned, read what it saved.
-      before.retire();
-      await before.flushing;
+      await takeOver(before);
       this.state = this.options.store.load(this.options.messageId);
     }
     // Delivered in full before a crash: this run only lets the inbox catch up.
@@ -98,13 +96,42 @@ export class ReplyStream implements TurnObserver {
     this.save();
   }
 
+  /**
+   * The backend is unreachable and the message is kept. When `tell` (once per outage), the notice goes
+   * into the reply's message (sent now if there is none yet); the turn's reply later edits it away, so
+   * the chat still ends with one reply.
+   */
+  async held(tell: boolean): Promise<void> {
+    this.retire();
+    await this.flushing;
+    await this.typingCall;
+    if (!tell || this.state.final) return;
+    const { outbound, target } = this.options;
+    const shown = this.state.shown?.trim() ? `${this.state.shown}\n\n` : "";
+    const text = previewOf(`${shown}${OUTAGE_NOTICE}`, outbound.maxLength);
+    try {
+      const streamId = this.state.streamId;
+      if (streamId) await outbound.edit(target, streamId, text);
+      else this.state.streamId = await outbound.send(target, text, { quote: true });
+      this.state.shown = text;
+      this.save();
+    } catch (err) {
+      log.warn("delivery.outage_notice_failed", { messageId: this.options.messageId, error: err });
+    }
+  }
+
   /** Stops streaming and typing (the turn ended, or another invocation took it over). */
   retire(): void {
     this.closed = true;
     clearTimeout(this.flushTimer);
     clearTimeout(this.typingTimer);
     this.flushTimer = undefined;
-    if (liveStreams.get(this.key) === this) liveStreams.delete(this.key);
+    this.options.live.drop(this.key, this);
+  }
+
+  /** The streamed send or edit in flight, if any. */
+  get inFlight(): Promise<void> | null {
+    return this.flushing;
   }
 
   /** The final reply: its first part goes into the streamed message (or a new one), the rest follow. */

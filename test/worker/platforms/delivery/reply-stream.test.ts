@@ -7,6 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { adapters } from "../../../../src/worker/adapters";
 import type { ReplyTarget } from "../../../../src/worker/platforms/adapter";
+import { LiveStreams } from "../../../../src/worker/platforms/delivery/live-streams";
 import { editIntervalMs, typingIntervalMs } from "../../../../src/worker/platforms/delivery/pacing";
 import { finalText, ReplyStream } from "../../../../src/worker/platforms/delivery/reply-stream";
 import { DeliveryStore } from "../../../../src/worker/platforms/delivery/store";
@@ -17,8 +18,12 @@ async function withStore<T>(run: (store: DeliveryStore) => Promise<T>): Promise<
   return runInDurableObject(stub, (_instance, state) => run(new DeliveryStore(state.storage.sql)));
 }
 
-const stream = (store: DeliveryStore, target: ReplyTarget, messageId = "m1") =>
-  new ReplyStream({ outbound: adapters.telegram.outbound(env), target, store, messageId });
+/** One object instance's live streams, as the ChatSession owns them. */
+const liveIn = new WeakMap<DeliveryStore, LiveStreams>();
+const stream = (store: DeliveryStore, target: ReplyTarget, messageId = "m1") => {
+  if (!liveIn.has(store)) liveIn.set(store, new LiveStreams());
+  return new ReplyStream({ outbound: adapters.telegram.outbound(env), target, store, messageId, live: liveIn.get(store)! });
+};
 
 describe("ReplyStream", () => {
   it("delivers the final reply once, however often finished() runs", async () => {
