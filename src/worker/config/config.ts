@@ -106,7 +106,10 @@ export function turnHandoverSeconds(env: Env): number {
   return seconds(env, "TURN_HANDOVER_SECONDS", 14 * 60);
 }
 
-/** Seconds a pi-client call (submit, reset, abort, DELETE, an events stream's headers) may take before it counts as an outage (default 15). */
+/**
+ * Seconds a pi-client call (submit, reset, abort, DELETE, an events stream's headers) may take before it
+ * counts as an outage (default 15).
+ */
 export function piCallTimeoutSeconds(env: Env): number {
   return seconds(env, "PI_CALL_TIMEOUT_SECONDS", 15);
 }
