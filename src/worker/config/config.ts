@@ -34,31 +34,43 @@ export function secret(env: Env, name: "PI_BACKEND_TOKEN" | "API_TOKEN" | "TELEG
 
 /** Where the pi backend is and how to authenticate to it. */
 export interface BackendConfig {
+  /** The first backend (the only one unless PI_BACKEND_URLS names several). */
   url: string;
+  /** Every backend, in the order configured (PI_BACKEND_URLS, else PI_BACKEND_URL). */
+  urls: string[];
   token: string;
 }
 
 /**
- * The backend's URL and token, refused when they would leak: a short token, or a plain-`http://`
+ * The backends' URLs and token, refused when they would leak: a short token, or a plain-`http://`
  * URL to another machine (the bearer token and every prompt would cross the network in clear)
- * unless PI_BACKEND_ALLOW_HTTP=1 says that network is trusted.
+ * unless PI_BACKEND_ALLOW_HTTP=1 says that network is trusted. PI_BACKEND_URLS (comma-separated)
+ * takes precedence over PI_BACKEND_URL.
  */
 export function backendConfig(env: Env): BackendConfig {
-  const raw = required(env, "PI_BACKEND_URL");
+  const list = (env.PI_BACKEND_URLS ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const urls = list.length > 0 ? list.map((u) => checkBackendUrl(env, "PI_BACKEND_URLS", u)) : [checkBackendUrl(env, "PI_BACKEND_URL")];
+  return { url: urls[0]!, urls, token: secret(env, "PI_BACKEND_TOKEN") };
+}
+
+function checkBackendUrl(env: Env, name: "PI_BACKEND_URL" | "PI_BACKEND_URLS", raw = required(env, "PI_BACKEND_URL")): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`PI_BACKEND_URL is not a URL: "${raw}"`);
+    throw new ConfigError(`${name} is not a URL: "${raw}"`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")
-    throw new ConfigError(`PI_BACKEND_URL must be http:// or https://, got ${url.protocol}`);
+    throw new ConfigError(`${name} must be http:// or https://, got ${url.protocol}`);
   if (url.protocol === "http:" && !isLoopback(url.hostname) && env.PI_BACKEND_ALLOW_HTTP !== "1") {
     throw new ConfigError(
-      `PI_BACKEND_URL uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,
+      `${name} uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,
     );
   }
-  return { url: raw, token: secret(env, "PI_BACKEND_TOKEN") };
+  return raw;
 }
 
 /** True for hosts that never leave this machine: 127.0.0.0/8, ::1 and localhost (as the URL parser normalises them). */
@@ -87,4 +99,25 @@ export function idleTimeoutSeconds(env: Env): number {
 /** Seconds one alarm invocation drives a turn before handing over; the default stays under the 15-minute limit. */
 export function turnHandoverSeconds(env: Env): number {
   return seconds(env, "TURN_HANDOVER_SECONDS", 14 * 60);
+}
+
+/** Most registry shards we accept: status asks every one of them in parallel. */
+export const MAX_REGISTRY_SHARDS = 64;
+
+/**
+ * How many registry shards there are (default 4, 1..64). A malformed value is logged and the
+ * default used: every Worker must agree on N, and a typo would otherwise re-home every chat.
+ */
+export function registryShards(env: Env): number {
+  const raw = env.REGISTRY_SHARDS;
+  if (raw === undefined || raw === "") return 4;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_REGISTRY_SHARDS) return value;
+  log.error("config.invalid", {
+    setting: "REGISTRY_SHARDS",
+    value: raw,
+    expected: `an integer from 1 to ${MAX_REGISTRY_SHARDS}`,
+    using: 4,
+  });
+  return 4;
 }

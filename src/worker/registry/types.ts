@@ -16,6 +16,8 @@ export interface SessionSnapshot {
   generation: number;
   /** Monotonic per chat; an older report never overwrites a newer one. */
   version: number;
+  /** The pi backend host this chat sticks to (PI_BACKEND_URLS); absent from older reports. */
+  host?: string;
 }
 
 /** One entry of `GET /api/status`. */
@@ -26,6 +28,24 @@ export interface SessionStatus {
   busy: boolean;
   queued: number;
   backend: "live" | "released";
+  /** The pi backend host this chat sticks to, when the registry has heard it. */
+  host?: string;
+}
+
+/** Where a page of the status list starts: after this entry in (lastActivity desc, chat asc) order. */
+export interface StatusCursor {
+  lastActivity: number;
+  chat: string;
+}
+
+/** One shard's part of a status page: its first `limit` chats after the cursor, in status order. */
+export interface ShardPage {
+  idleTimeoutSeconds: number;
+  sessions: SessionSnapshot[];
+  /** Whether the shard has more chats after these. */
+  more: boolean;
+  /** How many chats the shard holds in all. */
+  total: number;
 }
 
 export interface ReleaseRequest {
