@@ -18,6 +18,8 @@ export interface BackendConfig {
   maxSessions: number;
   idleSeconds: number;
   turnTimeoutSeconds: number;
+  /** Pre-started pi processes kept ready for new sessions (PI_SPARE_PROCESSES, default 1; 0 starts pi per session). */
+  spareProcesses: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -53,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     maxSessions: integer(env, "MAX_SESSIONS", 8, 1),
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
+    spareProcesses: integer(env, "PI_SPARE_PROCESSES", 1, 0),
   };
 }
 
