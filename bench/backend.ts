@@ -7,7 +7,7 @@
  * against a stand-in pi that answers instantly, and the memory of an idle pi.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { writeAgentDir } from "../src/demo/agent-dir";
@@ -214,6 +214,17 @@ async function main(): Promise<void> {
     console.log(
       `idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ${rssMiB(serverPid).toFixed(1)} MiB`,
     );
+    if (process.env.BENCH_OUT) {
+      const figures = {
+        coldTurnMedianMs: median(cold),
+        warmTurnMedianMs: median(warm),
+        warmOverheadMedianMs: median(overhead),
+        serverAloneWarmTurnMedianMs: median(serverAlone),
+        serverCpuPerWarmTurnMs: serverCpu / WARM_RUNS,
+        idlePiRssMiB: rssMiB(piPid),
+      };
+      writeFileSync(process.env.BENCH_OUT, JSON.stringify(figures, null, 2));
+    }
     // Everything here shares the CPU with whatever else runs; say how busy the machine was.
     console.log(
       `machine: ${cpus().length} CPUs, load average ${loadavg()
