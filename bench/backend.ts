@@ -7,7 +7,7 @@
  * against a stand-in pi that answers instantly, and the memory of an idle pi.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { writeAgentDir } from "../src/demo/agent-dir";
@@ -24,6 +24,8 @@ const WARM_WORDS = 40;
 const WARM_MESSAGE = `[words:${WARM_WORDS}] warm`;
 const TOKEN = "bench-backend-token";
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** How long a spare pi must use no CPU to count as started and idle. */
+const SPARE_IDLE_MS = 300;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -47,6 +49,37 @@ function rssMiB(pid: number): number {
     .split("\n")
     .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+}
+
+/** The server's child processes that no session owns: its spare pis (src/pi-server/spare-pool.ts; pi renames itself, so not by name). */
+async function sparePids(serverPid: number, listSessionPids: () => Promise<number[]>): Promise<number[]> {
+  const owned = new Set(await listSessionPids());
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || owned.has(Number(entry))) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === serverPid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Waits until the server has as many spares as configured, each idle (started, answered, waiting). */
+async function spareSettled(serverPid: number, listSessionPids: () => Promise<number[]>): Promise<void> {
+  const want = Number(process.env.PI_SPARE_PROCESSES ?? 1);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const pids = await sparePids(serverPid, listSessionPids);
+    if (pids.length >= want) {
+      const before = pids.map(cpuMs);
+      await new Promise((r) => setTimeout(r, SPARE_IDLE_MS));
+      if (pids.every((pid, i) => cpuMs(pid) === before[i])) return;
+    } else await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the backend's spare pi did not settle within 60 s");
 }
 
 function piVersion(): string {
@@ -118,9 +151,16 @@ async function main(): Promise<void> {
     return events;
   };
 
+  const sessionPids = async () =>
+    ((await (await fetch(`${url}/v1/sessions`, { headers })).json()) as ListSessionsResponse).sessions.flatMap((s) =>
+      s.pid ? [s.pid] : [],
+    );
+
   try {
     const cold: number[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
+      // A new chat arriving once the spare pi (PI_SPARE_PROCESSES, default 1) has been replaced.
+      await spareSettled(child.pid!, sessionPids);
       const started = performance.now();
       const events = await turn(`bench:cold-${i}`, "t1", "cold start");
       cold.push(events.find((e) => e.type === "text_delta")!.at - started);
@@ -160,7 +200,9 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000)); // let the idle pi settle before reading its memory
 
     console.log(`pi backend benchmark (pi ${piVersion()}, fake LLM; ${COLD_RUNS} cold and ${WARM_RUNS} warm turns; median [p90])`);
-    console.log(`cold turn, POST to first delta (incl. pi spawn): ${stats(cold)}`);
+    console.log(
+      `cold turn, POST to first delta (new session):    ${stats(cold)}  (PI_SPARE_PROCESSES=${process.env.PI_SPARE_PROCESSES ?? 1})`,
+    );
     console.log(`warm turn, POST to turn_end:                     ${stats(warm)}`);
     console.log(`fake LLM alone, same request:                    ${stats(alone)}`);
     console.log(`overhead per warm turn (turn - LLM alone):       ${stats(overhead)}  (pi + backend server; target <= 10 ms)`);
@@ -174,6 +216,17 @@ async function main(): Promise<void> {
       `idle pi process resident memory:                 ${rssMiB(piPid).toFixed(1)} MiB (VmRSS); backend server ` +
         `${rssMiB(serverPid).toFixed(1)} MiB`,
     );
+    if (process.env.BENCH_OUT) {
+      const figures = {
+        coldTurnMedianMs: median(cold),
+        warmTurnMedianMs: median(warm),
+        warmOverheadMedianMs: median(overhead),
+        serverAloneWarmTurnMedianMs: median(serverAlone),
+        serverCpuPerWarmTurnMs: serverCpu / WARM_RUNS,
+        idlePiRssMiB: rssMiB(piPid),
+      };
+      writeFileSync(process.env.BENCH_OUT, JSON.stringify(figures, null, 2));
+    }
     // Everything here shares the CPU with whatever else runs; say how busy the machine was.
     console.log(
       `machine: ${cpus().length} CPUs, load average ${loadavg()

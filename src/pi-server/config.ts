@@ -25,6 +25,8 @@ export interface BackendConfig {
   heartbeatSeconds: number;
   /** Days turn logs and archived session histories are kept (MESSAGE_RETENTION_DAYS). */
   retentionDays: number;
+  /** Pre-started pi processes kept ready for new sessions (PI_SPARE_PROCESSES, default 1; 0 starts pi per session). */
+  spareProcesses: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 20, 0),
     heartbeatSeconds: integer(env, "PI_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 1),
     retentionDays: integer(env, "MESSAGE_RETENTION_DAYS", 30, 1),
+    spareProcesses: integer(env, "PI_SPARE_PROCESSES", 1, 0),
   };
 }
 

@@ -23,7 +23,8 @@ export interface PiExit {
 /** How to start pi for one session. */
 export interface PiProcessOptions {
   cliPath: string;
-  sessionFile: string;
+  /** The session's history file; null starts pi with no session (a spare, given one later by `switchSession`). */
+  sessionFile: string | null;
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -44,11 +45,14 @@ export class PiProcess {
   private nextId = 1;
   private stderrTail = "";
   private exit: PiExit | undefined;
+  /** Set when a started spare was handed a session: `ready()` then waits for that switch. */
+  private readiness: Promise<void> | undefined;
 
   /** Spawns pi at once; it writes nothing until its first command (see `ready`). */
   constructor(options: PiProcessOptions) {
     // pi itself, not npx or a shell, and not detached: the pid is pi's own and killing it kills pi.
-    this.child = spawn(process.execPath, [options.cliPath, "--mode", "rpc", "--session", options.sessionFile, ...options.args], {
+    const session = options.sessionFile === null ? ["--no-session"] : ["--session", options.sessionFile];
+    this.child = spawn(process.execPath, [options.cliPath, "--mode", "rpc", ...session, ...options.args], {
       cwd: options.cwd,
       env: options.env,
       stdio: ["pipe", "pipe", "pipe"],
@@ -87,8 +91,21 @@ export class PiProcess {
 
   /** Waits until pi answers `get_state`: its readiness probe, since it is silent until asked. */
   async ready(timeoutMs: number): Promise<void> {
+    if (this.readiness) return this.readiness;
     const response = await this.request({ type: "get_state" }, timeoutMs);
     if (!response.success) throw new Error(`pi did not start: ${response.error ?? "get_state failed"}`);
+  }
+
+  /**
+   * Gives this (already started) pi a session's history file with pi's `switch_session` (docs/rpc.md);
+   * `ready()` then resolves once pi has switched, and rejects if it refused or did not answer.
+   */
+  switchSession(sessionFile: string, timeoutMs: number): void {
+    this.readiness = this.request({ type: "switch_session", sessionPath: sessionFile }, timeoutMs).then((response) => {
+      const cancelled = (response.data as { cancelled?: boolean } | undefined)?.cancelled === true;
+      if (!response.success || cancelled) throw new Error(`pi did not switch sessions: ${response.error ?? "an extension cancelled it"}`);
+    });
+    this.readiness.catch(() => {}); // reported through ready()
   }
 
   /** Subscribes to every record pi writes; returns the unsubscribe function. */

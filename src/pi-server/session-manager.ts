@@ -12,6 +12,7 @@ import { PiProcess } from "./pi-process";
 import { makePrivateDataDir, makePrivateDir } from "./private-files";
 import { Session } from "./session";
 import { archiveSessionFile, prepareSessionFile } from "./session-file";
+import { SparePool } from "./spare-pool";
 import { Turn } from "./turn";
 import { loadFinishedTurn } from "./turn-archive";
 import { turnLogWriter } from "./turn-log";
@@ -20,6 +21,8 @@ import { TurnStore } from "./turn-store";
 /** Settings for the manager: the backend config's session settings, plus times injectable so tests need not wait. */
 export interface SessionManagerOptions
   extends Pick<BackendConfig, "dataDir" | "piCwd" | "workspace" | "piArgs" | "maxSessions" | "idleSeconds" | "turnTimeoutSeconds"> {
+  /** Pre-started pi processes kept ready for new sessions (PI_SPARE_PROCESSES; default 0 here, 1 from the config). */
+  spareProcesses?: number;
   /**
    * The environment pi's own is made from (default `process.env`), less the relay's secrets (see
    * agent-env.ts); tests point PI_CODING_AGENT_DIR at a temp dir here.
@@ -53,6 +56,8 @@ export class SessionManager {
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Set by graceful shutdown (shutdown.ts): new turns get 503 `shutting_down`. */
   private refusing = false;
+  /** The spare pi processes (PI_SPARE_PROCESSES), if any. */
+  readonly spares: SparePool | undefined;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -61,6 +66,12 @@ export class SessionManager {
     this.turns = new TurnStore(undefined, this.now);
     makePrivateDataDir(options.dataDir);
     if (options.workspace !== "per-chat") makePrivateDir(options.piCwd); // there from the start, as the startup line says
+    if (options.spareProcesses) {
+      makePrivateDir(options.piCwd);
+      const { piCwd: cwd, piArgs: args, spareProcesses: size, readyTimeoutMs = 60_000 } = options;
+      this.spares = new SparePool({ cliPath: this.cliPath, args, cwd, env: this.agentEnv, size, readyTimeoutMs });
+      this.spares.fill();
+    }
   }
 
   /** Where the agent of `sessionId` works. */
@@ -190,6 +201,7 @@ export class SessionManager {
   /** Stops every pi process cleanly (running turns are aborted first). */
   async shutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
+    await this.spares?.shutdown();
     await Promise.all([...this.sessions.values()].map((session) => this.releaseSession(session)));
     await Promise.all(this.exiting.values());
   }
@@ -203,7 +215,10 @@ export class SessionManager {
         const cwd = this.workspaceOf(sessionId);
         makePrivateDir(cwd);
         const sessionFile = prepareSessionFile(this.options.dataDir, sessionId, cwd);
-        return new PiProcess({ cliPath: this.cliPath, sessionFile, args: this.options.piArgs, cwd, env: this.agentEnv });
+        return (
+          this.spares?.take(sessionFile, cwd) ??
+          new PiProcess({ cliPath: this.cliPath, sessionFile, args: this.options.piArgs, cwd, env: this.agentEnv })
+        );
       },
       predecessors: Promise.all(predecessors),
       onClosed: (closed) => this.removeIfCurrent(closed),

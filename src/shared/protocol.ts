@@ -3,14 +3,9 @@
  * Shared by src/worker/pi-client/client.ts and src/pi-server/. Documented in docs/pi-backend-protocol.md.
  */
 import { z } from "zod";
+import { ID_PATTERN, isValidId } from "./ids";
 
-/** Session ids are chat keys such as `telegram:42`; turn ids follow the same pattern. */
-export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** True when `id` is a valid sessionId/turnId (`.` and `..` are refused so an id is always file-safe). */
-export function isValidId(id: string): boolean {
-  return ID_PATTERN.test(id) && id !== "." && id !== "..";
-}
+export { ID_PATTERN, isValidId } from "./ids";
 
 export const MAX_MESSAGE_CHARS = 100_000;
 

@@ -88,3 +88,14 @@ describe("the backend process", () => {
     expect(stderr).not.toContain("short-token"); // the message names the variable, never its value
   });
 });
+
+describe("PI_SPARE_PROCESSES", () => {
+  it("defaults to one spare pi, takes 0 to start pi per session, and refuses anything else", () => {
+    const token = "sixteen-chars-xx";
+    expect(loadConfig({ PI_BACKEND_TOKEN: token }).spareProcesses).toBe(1);
+    expect(loadConfig({ PI_BACKEND_TOKEN: token, PI_SPARE_PROCESSES: "0" }).spareProcesses).toBe(0);
+    expect(loadConfig({ PI_BACKEND_TOKEN: token, PI_SPARE_PROCESSES: "3" }).spareProcesses).toBe(3);
+    expect(() => loadConfig({ PI_BACKEND_TOKEN: token, PI_SPARE_PROCESSES: "-1" })).toThrow(/PI_SPARE_PROCESSES/);
+    expect(() => loadConfig({ PI_BACKEND_TOKEN: token, PI_SPARE_PROCESSES: "many" })).toThrow(/PI_SPARE_PROCESSES/);
+  });
+});

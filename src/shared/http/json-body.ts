@@ -26,16 +26,19 @@ export function describeIssue(issue: z.core.$ZodIssue | undefined): { field: str
   return { field, message: text.startsWith(`${field}:`) ? text : `${field}: ${text}` };
 }
 
+/** Any zod schema: the classic API (the pi server) or `zod/mini` (the Worker, whose bundle stays small). */
+type Schema = z.core.$ZodType & { safeParse(value: unknown): z.core.util.SafeParseResult<unknown> };
+
 /** Validates `value` with `schema`; 400 `code` with `{field}` and a message naming it when it fails. */
-export function validate<T extends z.ZodType>(schema: T, value: unknown, code: string): z.infer<T> {
+export function validate<T extends Schema>(schema: T, value: unknown, code: string): z.core.output<T> {
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return parsed.data as z.core.output<T>;
   const { field, message } = describeIssue(parsed.error.issues[0]);
   throw new HttpError(400, code, message, { field });
 }
 
 /** A server's body reader: `readBody(c.req, Schema)` reads, parses and validates, answering 400 with its codes. */
 export function jsonBodyReader(codes: BodyErrorCodes) {
-  return async <T extends z.ZodType>(req: { text(): Promise<string> }, schema: T): Promise<z.infer<T>> =>
+  return async <T extends Schema>(req: { text(): Promise<string> }, schema: T): Promise<z.core.output<T>> =>
     validate(schema, await readJson(req, codes), codes.invalidField);
 }

@@ -1,6 +1,6 @@
 /** The plain HTTP interface: send a message to a chat, read it back with its reply. */
 import { Hono } from "hono";
-import { z } from "zod";
+import { maxLength, minLength, object, optional, string } from "zod/mini";
 import type { ChatSessionCore } from "../chat/chat-session";
 import { backendConfig } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
@@ -8,12 +8,18 @@ import { ApiError } from "../http/errors";
 import { readBody } from "../http/middleware";
 import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
 
-const SendMessage = z.object({
-  text: z
-    .string({ error: "text: must be a string" })
-    .min(1, "text: must not be empty")
-    .max(32_000, "text: must be at most 32000 characters"),
-  id: z.string({ error: "id: must be a string" }).min(1, "id: must not be empty").max(128, "id: must be at most 128 characters").optional(),
+// zod/mini imported by name, not zod: the Worker bundles only the checks it uses (docs/decisions/0009-scale.md).
+const SendMessage = object({
+  text: string({ error: "text: must be a string" }).check(
+    minLength(1, "text: must not be empty"),
+    maxLength(32_000, "text: must be at most 32000 characters"),
+  ),
+  id: optional(
+    string({ error: "id: must be a string" }).check(
+      minLength(1, "id: must not be empty"),
+      maxLength(128, "id: must be at most 128 characters"),
+    ),
+  ),
 });
 
 /** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */

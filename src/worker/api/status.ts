@@ -1,15 +1,63 @@
-/** Status API: reads only the registry, so it answers while any number of turns run. */
+/**
+ * Status API: reads only the registry shards, so it answers while any number of turns run.
+ * `GET /status` asks every shard in parallel and merges one page (`?limit=`, default 100, max 1000;
+ * `?cursor=` from the previous page's `nextCursor`); `GET /status/{chat}` asks the chat's shard.
+ */
 import { Hono } from "hono";
+import { idleTimeoutSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { ApiError } from "../http/errors";
+import { backendStatus } from "../registry/backend-status";
 import type { Registry } from "../registry/registry";
-import { registryStub } from "../registry/registry-stub";
+import { shardOf } from "../registry/shard-map";
+import { allRegistryShards, registryFor } from "../registry/shards";
+import { mergeShardPages, newestByAt, toStatus } from "../registry/status-merge";
+import { decodeCursor } from "../registry/status-order";
+import type { SessionSnapshot, StatusCursor } from "../registry/types";
+
+export const DEFAULT_STATUS_LIMIT = 100;
+export const MAX_STATUS_LIMIT = 1000;
+
+function limitOf(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_STATUS_LIMIT;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > MAX_STATUS_LIMIT) {
+    throw new ApiError(400, "invalid_request", `limit: must be an integer from 1 to ${MAX_STATUS_LIMIT}`);
+  }
+  return value;
+}
+
+function cursorOf(raw: string | undefined): StatusCursor | undefined {
+  if (raw === undefined) return undefined;
+  const cursor = decodeCursor(raw);
+  if (!cursor) throw new ApiError(400, "invalid_request", "cursor: not a cursor this API gave out (use nextCursor from the previous page)");
+  return cursor;
+}
 
 export const status = new Hono<{ Bindings: Env & Registries<Registry> }>()
-  .get("/status", async (c) => c.json(await registryStub(c.env).listStatus()))
+  .get("/status", async (c) => {
+    const limit = limitOf(c.req.query("limit"));
+    const after = cursorOf(c.req.query("cursor"));
+    const shards = allRegistryShards(c.env);
+    const pages = await Promise.all(shards.map((shard) => shard.listStatus({ limit, after })));
+    const page = await mergeShardPages(
+      pages,
+      limit,
+      Date.now(),
+      (chat) => shardOf(chat, shards.length),
+      (i, chats) => shards[i]!.getStatuses(chats),
+    );
+    const backend = backendStatus(newestByAt(pages.map((p) => p.backend)), Date.now());
+    return c.json({ idleTimeoutSeconds: pages[0]?.idleTimeoutSeconds ?? idleTimeoutSeconds(c.env), backend, ...page });
+  })
   .get("/status/:chat", async (c) => {
     const chat = c.req.param("chat");
-    const found = await registryStub(c.env).getStatus(chat);
+    // Its own shard knows it; only a chat it has not heard of (maybe not re-homed yet) is looked for in the others.
+    let found: SessionSnapshot | null = await registryFor(c.env, chat).getStatus(chat);
+    if (!found) {
+      const all = await Promise.all(allRegistryShards(c.env).map((shard) => shard.getStatus(chat)));
+      for (const s of all) if (s && (!found || s.version > found.version)) found = s;
+    }
     if (!found) throw new ApiError(404, "not_found", `no session for chat ${chat}`);
-    return c.json(found);
+    return c.json(toStatus(found, Date.now()));
   });

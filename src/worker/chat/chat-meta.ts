@@ -34,6 +34,14 @@ export class ChatMeta {
     this.write("backend", value);
   }
 
+  /** The pi backend URL this chat sticks to (PI_BACKEND_URLS); null until its first message picks one. */
+  get host(): string | null {
+    return this.read("host");
+  }
+  set host(value: string) {
+    this.write("host", value);
+  }
+
   /** Bumped whenever the backend-session handle is dropped; cleanups carrying an older value are stale. */
   get generation(): number {
     return Number(this.read("generation") ?? 0);

@@ -12,16 +12,19 @@ import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, turnHandoverSe
 import type { Env, Registries } from "../config/env";
 import { type BackendError, PiBackendClient } from "../pi-client/client";
 import { isBackendOutage, outageSummary } from "../pi-client/outage";
+import { hostLabel } from "../pi-client/rendezvous";
 import { backendTransport } from "../pi-client/transport";
 import type { Registry } from "../registry/registry";
-import { registryStub } from "../registry/registry-stub";
+import { registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { chooseBackend } from "./backend-choice";
 import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { Outages, outagePolicy } from "./outage";
 import { holdThroughOutage } from "./outage-hold";
+import { RegistryReporter } from "./registry-reporter";
 import { chatSchema } from "./schema";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
@@ -77,6 +80,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   private lastReportVersion = 0;
   private readonly outages: Outages;
   private readonly backendReports = new BackendReports();
+  /** Reports to the registry in the background: no ack or turn ever waits on it. */
+  private readonly reporter: RegistryReporter;
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
@@ -84,6 +89,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
     this.outages = new Outages(ctx.storage.sql, outagePolicy(env));
+    this.reporter = new RegistryReporter({
+      build: () => this.buildSnapshot(),
+      send: (snapshot) => registryFor(this.env, snapshot.chat).report(snapshot),
+      wakeAt: async (at) => {
+        // A backstop only: an alarm already set will run the reporter's flush when it fires.
+        if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(at);
+      },
+    });
   }
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
@@ -148,7 +161,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (result.created) {
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
-      await this.report();
+      this.backendUrl(); // picks (and remembers) this chat's host now, so status shows it while the message waits
+      this.reporter.report();
     } else if (isPending(result.message) && (await this.ctx.storage.getAlarm()) === null) {
       // A redelivery of a message whose first insert committed without its alarm (the request died in between): run it now.
       await this.ctx.storage.setAlarm(now);
@@ -189,8 +203,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         return { released: false, reason: "release_failed", snapshot: this.buildSnapshot() };
       }
       this.meta.dropBackend();
-      const snapshot = await this.report();
-      return { released: true, reason: "released", snapshot };
+      // The caller (this chat's registry shard, or its old one after REGISTRY_SHARDS changed) applies the
+      // returned snapshot; the reporter tells the chat's current shard too.
+      this.reporter.report();
+      return { released: true, reason: "released", snapshot: this.buildSnapshot() };
     });
   }
 
@@ -198,6 +214,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   override async alarm(): Promise<void> {
     try {
       await this.turnLock.runExclusive(() => this.drain());
+      await this.reporter.flush(); // a report that failed before (maybe in an instance since evicted) is retried here
     } catch (err) {
       log.error("chat.drain_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, retryInMs: DRAIN_RETRY_MS, error: err });
       await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
@@ -311,7 +328,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     const report = this.backendReports.next(reachable, Date.now(), lastError);
     if (!report) return;
     this.ctx.waitUntil(
-      registryStub(this.env)
+      registryFor(this.env, this.chatKey)
         .reportBackend(report)
         .catch((err) => log.error("registry.report_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, error: err })),
     );
@@ -335,23 +352,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     return null;
   }
 
-  /** Tells the registry where this chat stands; a failed report is logged, never fatal. */
-  private async report(): Promise<SessionSnapshot> {
-    const snapshot = this.buildSnapshot();
-    try {
-      await registryStub(this.env).report(snapshot);
-    } catch (err) {
-      log.error("registry.report_failed", { chat: snapshot.chat, error: err });
-    }
-    return snapshot;
-  }
-
-  /**
-   * Reports without holding up the turn loop. Safe because snapshots are versioned: one that
-   * arrives late never overwrites a newer one.
-   */
+  /** Tells the registry (in the background, coalesced and retried) that this chat's state changed. */
   private reportSoon(): void {
-    this.ctx.waitUntil(this.report());
+    this.reporter.report();
   }
 
   private buildSnapshot(): SessionSnapshot {
@@ -363,6 +366,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       backend: this.meta.backend,
       generation: this.meta.generation,
       version: this.nextReportVersion(),
+      ...(this.meta.host ? { host: hostLabel(this.meta.host) } : {}),
     };
   }
 
@@ -402,7 +406,18 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private client(): PiBackendClient {
-    const { url, token } = backendConfig(this.env);
-    return new PiBackendClient(url, token, backendTransport(this.env), { timeoutMs: piCallTimeoutSeconds(this.env) * 1000 });
+    const { urls, token } = backendConfig(this.env);
+    return new PiBackendClient(chooseBackend(this.meta, urls, this.chatKey), token, backendTransport(this.env), {
+      timeoutMs: piCallTimeoutSeconds(this.env) * 1000,
+    });
+  }
+
+  /** This chat's backend URL (remembered once picked), or null while the backend settings are unusable. */
+  private backendUrl(): string | null {
+    try {
+      return chooseBackend(this.meta, backendConfig(this.env).urls, this.chatKey);
+    } catch {
+      return null;
+    }
   }
 }

@@ -37,34 +37,49 @@ export const VPC_BACKEND_URL = "http://pi-backend";
 
 /** Where the pi backend is and how to authenticate to it. */
 export interface BackendConfig {
+  /** The first backend (the only one unless PI_BACKEND_URLS names several). */
   url: string;
+  /** Every backend, in the order configured (PI_BACKEND_URLS, else PI_BACKEND_URL). */
+  urls: string[];
   token: string;
 }
 
 /**
- * The backend's URL and token, refused when they would leak: a short token, or a plain-`http://`
+ * The backends' URLs and token, refused when they would leak: a short token, or a plain-`http://`
  * URL to another machine (the bearer token and every prompt would cross the network in clear)
- * unless PI_BACKEND_ALLOW_HTTP=1 says that network is trusted.
+ * unless PI_BACKEND_ALLOW_HTTP=1 says that network is trusted. PI_BACKEND_URLS (comma-separated)
+ * takes precedence over PI_BACKEND_URL.
  */
 export function backendConfig(env: Env): BackendConfig {
   // Through the PI_BACKEND binding the URL only names the origin inside the tunnel, and the traffic is encrypted to it.
-  if (env.PI_BACKEND) return { url: env.PI_BACKEND_URL || VPC_BACKEND_URL, token: secret(env, "PI_BACKEND_TOKEN") };
-  const raw = required(env, "PI_BACKEND_URL");
+  if (env.PI_BACKEND) {
+    const url = env.PI_BACKEND_URL || VPC_BACKEND_URL;
+    return { url, urls: [url], token: secret(env, "PI_BACKEND_TOKEN") };
+  }
+  const list = (env.PI_BACKEND_URLS ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const urls = list.length > 0 ? list.map((u) => checkBackendUrl(env, "PI_BACKEND_URLS", u)) : [checkBackendUrl(env, "PI_BACKEND_URL")];
+  return { url: urls[0]!, urls, token: secret(env, "PI_BACKEND_TOKEN") };
+}
+
+function checkBackendUrl(env: Env, name: "PI_BACKEND_URL" | "PI_BACKEND_URLS", raw = required(env, "PI_BACKEND_URL")): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`PI_BACKEND_URL is not a URL: "${raw}"`);
+    throw new ConfigError(`${name} is not a URL: "${raw}"`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")
-    throw new ConfigError(`PI_BACKEND_URL must be http:// or https://, got ${url.protocol}`);
+    throw new ConfigError(`${name} must be http:// or https://, got ${url.protocol}`);
   if (url.protocol === "http:" && !isLoopback(url.hostname) && env.PI_BACKEND_ALLOW_HTTP !== "1") {
     throw new ConfigError(
-      `PI_BACKEND_URL uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), ` +
+      `${name} uses plain http:// to ${url.hostname}, which is not this machine: use https:// (e.g. through a tunnel), ` +
         `or set PI_BACKEND_ALLOW_HTTP=1 if that network is trusted`,
     );
   }
-  return { url: raw, token: secret(env, "PI_BACKEND_TOKEN") };
+  return raw;
 }
 
 /** True for hosts that never leave this machine: 127.0.0.0/8, ::1 and localhost (as the URL parser normalises them). */
@@ -128,4 +143,25 @@ export function backendOutageHoldSeconds(env: Env): number {
 export function backendRetrySeconds(env: Env): { min: number; max: number } {
   const min = seconds(env, "BACKEND_RETRY_MIN_SECONDS", 1);
   return { min, max: Math.max(min, seconds(env, "BACKEND_RETRY_MAX_SECONDS", 60)) };
+}
+
+/** Most registry shards we accept: status asks every one of them in parallel. */
+export const MAX_REGISTRY_SHARDS = 64;
+
+/**
+ * How many registry shards there are (default 4, 1..64). A malformed value is logged and the
+ * default used: every Worker must agree on N, and a typo would otherwise re-home every chat.
+ */
+export function registryShards(env: Env): number {
+  const raw = env.REGISTRY_SHARDS;
+  if (raw === undefined || raw === "") return 4;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_REGISTRY_SHARDS) return value;
+  log.error("config.invalid", {
+    setting: "REGISTRY_SHARDS",
+    value: raw,
+    expected: `an integer from 1 to ${MAX_REGISTRY_SHARDS}`,
+    using: 4,
+  });
+  return 4;
 }

@@ -7,6 +7,8 @@
 export interface Env {
   /** Base URL of the pi backend server (protocol v1). */
   PI_BACKEND_URL?: string;
+  /** Several pi backends, comma-separated; each chat sticks to one (rendezvous hashing on its key). Overrides PI_BACKEND_URL. */
+  PI_BACKEND_URLS?: string;
   /** `1` lets PI_BACKEND_URL use plain `http://` to a host that is not loopback (the token then crosses the network in clear). */
   PI_BACKEND_ALLOW_HTTP?: string;
   /** Bearer token the backend expects (secret, at least 16 characters). */
@@ -33,6 +35,8 @@ export interface Env {
   BACKEND_RETRY_MIN_SECONDS?: string;
   /** Longest delay between retries through a backend outage (default 60). */
   BACKEND_RETRY_MAX_SECONDS?: string;
+  /** How many Registry objects share the chats (default 4); a chat reports to shard hash(chatKey) mod N. */
+  REGISTRY_SHARDS?: string;
   /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
   TELEGRAM_BOT_TOKEN?: string;
   /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret, at least 16 characters). */
@@ -54,7 +58,7 @@ export interface ChatSessions<ChatSession extends Rpc.DurableObjectBranded> {
   CHAT_SESSION: DurableObjectNamespace<ChatSession>;
 }
 
-/** The Registry namespace (one object, `registry`), as a layer calls it. */
+/** The Registry namespace (REGISTRY_SHARDS objects: `registry`, `registry-1`, ...), as a layer calls it. */
 export interface Registries<Registry extends Rpc.DurableObjectBranded> {
   REGISTRY: DurableObjectNamespace<Registry>;
 }

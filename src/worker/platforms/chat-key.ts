@@ -4,7 +4,7 @@
  * `http:<chatId>`, `telegram:<chatId>`, `slack:<team>:<channel>` (a DM) or
  * `slack:<team>:<channel>:<threadTs>` (a thread in a channel).
  */
-import { isValidId } from "../../shared/protocol";
+import { isValidId } from "../../shared/ids";
 import { MalformedPayloadError } from "./adapter";
 
 /** A conversation, by where it happens. */

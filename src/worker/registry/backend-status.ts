@@ -20,7 +20,8 @@ export interface BackendStatus {
   lastError?: string;
 }
 
-interface Stored {
+/** What one registry shard holds: the newest report it had, with its time, so shards' answers can be merged. */
+export interface HeldReachability {
   reachable: boolean;
   since: number;
   at: number;
@@ -37,21 +38,30 @@ export class BackendReachability {
 
   /** Applies a report unless a newer one is held; returns whether it changed what status shows. */
   apply(report: BackendReport): boolean {
-    const held = this.kv.get<Stored>(KEY);
+    const held = this.kv.get<HeldReachability>(KEY);
     if (held && held.at > report.at) return false;
     const changed = !held || held.reachable !== report.reachable;
-    const next: Stored = { reachable: report.reachable, since: changed ? report.at : held.since, at: report.at };
+    const next: HeldReachability = { reachable: report.reachable, since: changed ? report.at : held.since, at: report.at };
     const lastError = report.reachable ? undefined : (report.lastError ?? held?.lastError);
     if (lastError) next.lastError = lastError;
     this.kv.put(KEY, next);
     return changed;
   }
 
-  status(): BackendStatus {
-    const held = this.kv.get<Stored>(KEY);
-    if (!held) return { reachable: true, since: new Date(this.startedAt).toISOString() };
-    const status: BackendStatus = { reachable: held.reachable, since: new Date(held.since).toISOString() };
-    if (held.lastError) status.lastError = held.lastError;
-    return status;
+  /** The newest report this shard had, or null before any chat reported. */
+  held(): HeldReachability | null {
+    return this.kv.get<HeldReachability>(KEY) ?? null;
   }
+
+  status(): BackendStatus {
+    return backendStatus(this.held(), this.startedAt);
+  }
+}
+
+/** How held reachability is shown; with no report yet, the backend is assumed reachable since `assumedSince`. */
+export function backendStatus(held: HeldReachability | null | undefined, assumedSince: number): BackendStatus {
+  if (!held) return { reachable: true, since: new Date(assumedSince).toISOString() };
+  const status: BackendStatus = { reachable: held.reachable, since: new Date(held.since).toISOString() };
+  if (held.lastError) status.lastError = held.lastError;
+  return status;
 }

@@ -1,17 +1,19 @@
 /**
- * Registry: the one Durable Object that knows every chat's activity. The status API reads only
- * this object, so it never waits on a turn; its alarm, set to the earliest idle deadline, asks
- * idle chats to release their backend sessions.
+ * Registry: one shard of the chats' activity (REGISTRY_SHARDS objects, placement in shard-map.ts).
+ * The status API reads only the shards, so it never waits on a turn; each shard's alarm, set to the
+ * earliest idle deadline among its chats, asks those idle chats to release their backend sessions.
  */
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../../shared/log";
-import { idleTimeoutSeconds } from "../config/config";
+import { idleTimeoutSeconds, registryShards } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { migrate } from "../storage/migrations";
 import { BackendReachability, type BackendReport, type BackendStatus } from "./backend-status";
 import { registrySchema } from "./schema";
 import { SessionTable } from "./session-table";
-import type { ReleasableChat, SessionSnapshot, SessionStatus } from "./types";
+import { shardIndexOf, shardOf } from "./shard-map";
+import { isAfter, statusOrder } from "./status-order";
+import type { ReleasableChat, SessionSnapshot, ShardPage, StatusCursor } from "./types";
 
 /** How long reports are gathered before they are written to storage together. */
 const FLUSH_DELAY_MS = 250;
@@ -56,19 +58,29 @@ export class Registry extends DurableObject<RegistryEnv> {
     await this.scheduleEviction(Date.now(), 0);
   }
 
-  /** Every known chat, most recently active first. */
-  async listStatus(now = Date.now()): Promise<{ idleTimeoutSeconds: number; backend: BackendStatus; sessions: SessionStatus[] }> {
-    const sessions = this.table
-      .all()
-      .sort((a, b) => b.lastActivity - a.lastActivity)
-      .map((s) => toStatus(s, now));
-    return { idleTimeoutSeconds: this.idleTimeoutSeconds, backend: this.backend.status(), sessions };
+  /** This shard's first `limit` chats after `after`, most recently active first (see status-order.ts). */
+  async listStatus(page: { limit?: number; after?: StatusCursor } = {}): Promise<ShardPage> {
+    const all = this.table.all();
+    const after = page.after ? all.filter((s) => isAfter(s, page.after)) : all;
+    after.sort(statusOrder);
+    const limit = page.limit ?? after.length;
+    return {
+      idleTimeoutSeconds: this.idleTimeoutSeconds,
+      sessions: after.slice(0, limit),
+      more: after.length > limit,
+      total: all.length,
+      backend: this.backend.held(),
+    };
   }
 
-  /** One chat's status, or null when the registry has never heard of it. */
-  async getStatus(chat: string, now = Date.now()): Promise<SessionStatus | null> {
-    const s = this.table.get(chat);
-    return s ? toStatus(s, now) : null;
+  /** One chat's last report, or null when this shard has never heard of it. */
+  async getStatus(chat: string): Promise<SessionSnapshot | null> {
+    return this.table.get(chat) ?? null;
+  }
+
+  /** The rows this shard holds of `chats` (the status merge checks chats left in another shard). */
+  async getStatuses(chats: string[]): Promise<SessionSnapshot[]> {
+    return chats.flatMap((chat) => this.table.get(chat) ?? []);
   }
 
   override async alarm(): Promise<void> {
@@ -96,6 +108,7 @@ export class Registry extends DurableObject<RegistryEnv> {
           lastActivity: s.lastActivity,
         });
         if (result.snapshot) this.table.apply(result.snapshot);
+        if (result.released) this.dropIfRehomed(s.chat);
       }),
     );
     for (const [i, result] of results.entries()) {
@@ -103,6 +116,16 @@ export class Registry extends DurableObject<RegistryEnv> {
     }
     this.flush();
     await this.scheduleEviction(Date.now(), MIN_ALARM_GAP_MS, true);
+  }
+
+  /**
+   * After REGISTRY_SHARDS changed, a chat's row stays in its old shard until that shard releases
+   * it; the chat then reports "released" to its new home (ChatSession.releaseBackendSession), so
+   * the old row can go. Skipped when this object does not know its own name.
+   */
+  private dropIfRehomed(chat: string): void {
+    const self = shardIndexOf(this.ctx.id.name);
+    if (self !== null && shardOf(chat, registryShards(this.env)) !== self) this.table.remove(chat);
   }
 
   private flushSoon(): void {
@@ -134,15 +157,4 @@ export class Registry extends DurableObject<RegistryEnv> {
       this.alarmAt = at;
     }
   }
-}
-
-function toStatus(s: SessionSnapshot, now: number): SessionStatus {
-  return {
-    chat: s.chat,
-    lastActivity: new Date(s.lastActivity).toISOString(),
-    idleSeconds: Math.max(0, Math.floor((now - s.lastActivity) / 1000)),
-    busy: s.busy,
-    queued: s.queued,
-    backend: s.backend,
-  };
 }

@@ -19,5 +19,12 @@ export const registrySchema: Schema = {
         )`);
       },
     },
+    {
+      version: 2,
+      description: "sessions.host: the pi backend host each chat sticks to (issue 13, PI_BACKEND_URLS)",
+      up(sql) {
+        sql.exec("ALTER TABLE sessions ADD COLUMN host TEXT");
+      },
+    },
   ],
 };

@@ -14,6 +14,7 @@ interface Row extends Record<string, SqlStorageValue> {
   backend: string;
   generation: number;
   version: number;
+  host: string | null;
 }
 
 export class SessionTable {
@@ -31,6 +32,7 @@ export class SessionTable {
         backend: row.backend === "live" ? "live" : "released",
         generation: row.generation,
         version: row.version,
+        ...(row.host ? { host: row.host } : {}),
       });
     }
   }
@@ -42,6 +44,13 @@ export class SessionTable {
     this.rows.set(snapshot.chat, { ...snapshot });
     this.dirty.add(snapshot.chat);
     return true;
+  }
+
+  /** Forgets a chat at once (in memory and in storage). */
+  remove(chat: string): void {
+    this.rows.delete(chat);
+    this.dirty.delete(chat);
+    this.storage.sql.exec("DELETE FROM sessions WHERE chat = ?", chat);
   }
 
   get(chat: string): SessionSnapshot | undefined {
@@ -66,10 +75,11 @@ export class SessionTable {
       for (const chat of chats) {
         const s = this.rows.get(chat)!;
         this.storage.sql.exec(
-          `INSERT INTO sessions (chat, last_activity, busy, queued, backend, generation, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO sessions (chat, last_activity, busy, queued, backend, generation, version, host)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (chat) DO UPDATE SET last_activity = excluded.last_activity, busy = excluded.busy,
-             queued = excluded.queued, backend = excluded.backend, generation = excluded.generation, version = excluded.version`,
+             queued = excluded.queued, backend = excluded.backend, generation = excluded.generation, version = excluded.version,
+             host = excluded.host`,
           s.chat,
           s.lastActivity,
           s.busy ? 1 : 0,
@@ -77,6 +87,7 @@ export class SessionTable {
           s.backend,
           s.generation,
           s.version,
+          s.host ?? null,
         );
       }
     });

@@ -3,6 +3,7 @@
  * an idle chat to release its backend session. Chats import these types; the registry never
  * imports a chat.
  */
+import type { HeldReachability } from "./backend-status";
 
 /** A chat's state as its ChatSession reports it (at enqueue, turn start and turn end). */
 export interface SessionSnapshot {
@@ -16,6 +17,8 @@ export interface SessionSnapshot {
   generation: number;
   /** Monotonic per chat; an older report never overwrites a newer one. */
   version: number;
+  /** The pi backend host this chat sticks to (PI_BACKEND_URLS); absent from older reports. */
+  host?: string;
 }
 
 /** One entry of `GET /api/status`. */
@@ -26,6 +29,26 @@ export interface SessionStatus {
   busy: boolean;
   queued: number;
   backend: "live" | "released";
+  /** The pi backend host this chat sticks to, when the registry has heard it. */
+  host?: string;
+}
+
+/** Where a page of the status list starts: after this entry in (lastActivity desc, chat asc) order. */
+export interface StatusCursor {
+  lastActivity: number;
+  chat: string;
+}
+
+/** One shard's part of a status page: its first `limit` chats after the cursor, in status order. */
+export interface ShardPage {
+  idleTimeoutSeconds: number;
+  sessions: SessionSnapshot[];
+  /** Whether the shard has more chats after these. */
+  more: boolean;
+  /** How many chats the shard holds in all. */
+  total: number;
+  /** The newest backend reachability report this shard had (null before any). */
+  backend: HeldReachability | null;
 }
 
 export interface ReleaseRequest {

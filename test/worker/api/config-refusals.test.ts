@@ -79,6 +79,7 @@ describe("the rules", () => {
     const token = "t".repeat(16);
     expect(backendConfig({ PI_BACKEND_URL: "https://pi.example.com", PI_BACKEND_TOKEN: token } as Env)).toEqual({
       url: "https://pi.example.com",
+      urls: ["https://pi.example.com"],
       token,
     });
     expect(() => backendConfig({ PI_BACKEND_URL: "ftp://127.0.0.1", PI_BACKEND_TOKEN: token } as Env)).toThrow(
@@ -87,6 +88,19 @@ describe("the rules", () => {
     expect(() => backendConfig({ PI_BACKEND_URL: "127.0.0.1:8788", PI_BACKEND_TOKEN: token } as Env)).toThrow(/PI_BACKEND_URL/);
     expect(() => backendConfig({ PI_BACKEND_URL: "https://pi.example.com", PI_BACKEND_TOKEN: SHORT } as Env)).toThrow(
       /PI_BACKEND_TOKEN is too short/,
+    );
+  });
+
+  it("takes several backends from PI_BACKEND_URLS, each checked and named", () => {
+    const token = "t".repeat(16);
+    const both = {
+      PI_BACKEND_URL: "https://ignored.example.com",
+      PI_BACKEND_URLS: " https://a.example.com, http://127.0.0.1:9 ,",
+      PI_BACKEND_TOKEN: token,
+    };
+    expect(backendConfig(both as Env).urls).toEqual(["https://a.example.com", "http://127.0.0.1:9"]);
+    expect(() => backendConfig({ PI_BACKEND_URLS: "https://a.example.com,http://10.0.0.2", PI_BACKEND_TOKEN: token } as Env)).toThrow(
+      /PI_BACKEND_URLS uses plain http:\/\/ to 10.0.0.2/,
     );
   });
 });

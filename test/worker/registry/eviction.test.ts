@@ -1,9 +1,11 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { registryFor } from "../../../src/worker/registry/shards";
 import { api, backendLog, control, freshChat, script, send, settled, waitFor } from "../helpers";
 
 const HOUR = 3_600_000;
-const registry = () => env.REGISTRY.getByName("registry");
+/** The registry shard that owns this chat. */
+const registry = (chatKey: string) => registryFor(env, chatKey);
 
 /**
  * Sends the registry the chat's current snapshot made `ms` older (and, when asked, not busy),
@@ -11,7 +13,7 @@ const registry = () => env.REGISTRY.getByName("registry");
  */
 async function ageRegistryRow(chatKey: string, ms: number, forceIdle = false): Promise<void> {
   const current = (await env.CHAT_SESSION.getByName(chatKey).snapshot())!;
-  await registry().report({
+  await registry(chatKey).report({
     ...current,
     lastActivity: current.lastActivity - ms,
     busy: forceIdle ? false : current.busy,
@@ -66,8 +68,8 @@ describe("idle eviction through the registry alarm", () => {
     await ageRegistryRow(`http:${busy}`, HOUR, true);
     await ageChat(`http:${busy}`, HOUR);
 
-    // The registry armed its alarm for these overdue chats; run it now if it has not fired yet.
-    await runDurableObjectAlarm(registry());
+    // Each chat's shard armed its alarm for its overdue chat; run them now if they have not fired yet.
+    for (const chat of [idle, active, busy]) await runDurableObjectAlarm(registry(`http:${chat}`));
 
     const deletes = async (chat: string) => (await backendLog(`http:${chat}`)).filter((e) => e.kind === "delete").length;
     await waitFor(async () => (await deletes(idle)) === 1, 5_000, "the idle chat's release");
@@ -85,7 +87,7 @@ describe("idle eviction through the registry alarm", () => {
     await finishedTurn(chat);
     await ageChat(`http:${chat}`, HOUR);
     await ageRegistryRow(`http:${chat}`, 0);
-    await runDurableObjectAlarm(registry());
+    await runDurableObjectAlarm(registry(`http:${chat}`));
     await waitFor(async () => (await backendState(`http:${chat}`)) === "released");
 
     const again = await send(chat, "are you there?");

@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { registryFor } from "../../../src/worker/registry/shards";
 import type { SessionStatus as Status } from "../../../src/worker/registry/types";
 import { api, backendLog, control, freshChat, script, send, settled, waitFor } from "../helpers";
 
@@ -17,7 +18,7 @@ describe("status API", () => {
     await send(chats[0]!, "waiting behind the held turn");
     await waitFor(
       async () => {
-        const all = (await (await api("/api/status")).json()) as { sessions: Status[] };
+        const all = (await (await api("/api/status?limit=1000")).json()) as { sessions: Status[] };
         const ours = all.sessions.filter((s) => chats.includes(s.chat.slice("http:".length)));
         return ours.length === 21 && ours.every((s) => s.busy);
       },
@@ -79,7 +80,7 @@ describe("registry storage", () => {
       return s && !s.busy && s.backend === "live";
     });
     // Reports reach storage in batches (within 250 ms): wait for the row itself to be written, not for a fixed time.
-    const registry = env.REGISTRY.getByName("registry");
+    const registry = registryFor(env, `http:${chat}`);
     await waitFor(() =>
       runInDurableObject(registry, (_instance, state) => {
         const rows = state.storage.sql.exec<{ busy: number; backend: string }>(

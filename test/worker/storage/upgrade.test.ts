@@ -157,6 +157,6 @@ describe("upgrading storage from before schema versions", () => {
     });
     const registry = env.REGISTRY.getByName(name);
     expect(await registry.getStatus("telegram:42")).toMatchObject({ chat: "telegram:42", busy: false, queued: 2, backend: "released" });
-    await runInDurableObject(registry, (_instance, state) => expect(schemaVersion(state.storage.sql, "registry")).toBe(1));
+    await runInDurableObject(registry, (_instance, state) => expect(schemaVersion(state.storage.sql, "registry")).toBe(2));
   });
 });

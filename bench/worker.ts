@@ -1,0 +1,293 @@
+/**
+ * bench:worker — the Worker under `wrangler dev` against a fake pi backend (its own process).
+ * Measures, in one run: status latency idle and with 50 turns in flight, 50 chats against one turn,
+ * the Worker's CPU per message (workerd's own CPU time from /proc over a run of turns), status with
+ * 1,000 chats across 4 registry shards, and message-ack throughput and latency with autocannon
+ * (50 connections into 500 chats) with their turns held open and with turns streaming, each next to
+ * a bare `GET /healthz` at the same concurrency. Prints the figures; with BENCH_OUT=<file> also
+ * writes them as JSON (bench/all.ts builds the table from that).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon, { type Result as AutocannonResult } from "autocannon";
+import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
+import { startWranglerDev } from "../test/fixtures/wrangler-dev";
+import { startFakeBackendProcess } from "./lib/fake-backend-process";
+import { cpuMs, hasOpenFileUnder, workerdPids } from "./lib/proc";
+import { fmt, pct, sleep } from "./lib/stats";
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+const API_TOKEN = "bench-api-token-0123456789";
+const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
+const CHATS = 50;
+const TURN_MS = 2_000;
+const CPU_MESSAGES = 100;
+const STATUS_CHATS = 1_000;
+const ACK_CHATS = 500;
+const ACK_SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
+const CONNECTIONS = 50;
+let sendSeq = 0;
+
+const backend = await startFakeBackendProcess();
+const stateDir = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
+const persistTo = mkdtempSync(join(stateDir, "evie-bench-"));
+const dev = await startWranglerDev({
+  persistTo,
+  vars: { PI_BACKEND_URL: backend.url, PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN, API_TOKEN, IDLE_TIMEOUT_SECONDS: "900", REGISTRY_SHARDS: "4" },
+});
+const results: Record<string, number | string | boolean> = {};
+const say = (line: string) => console.log(line);
+
+try {
+  const workerd = workerdPids();
+  await backend.script("*", { deltas: ["one ", "two ", "three ", "four ", "five"] });
+  await runTurn("warmup");
+  await sampleStatus(50);
+
+  // --- Worker CPU per message: POST + a 5-delta turn + its reports, from workerd's own CPU time.
+  // wrangler dev runs two workerd processes: the Worker's own (it holds the Durable Objects' SQLite
+  // files) and a dev proxy in front of it that production does not have. The figure is the Worker's.
+  {
+    const workerd = workerdPids();
+    const own = workerd.filter((pid) => hasOpenFileUnder(pid, persistTo));
+    const mine = own.length === 1 ? own : workerd;
+    const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+    const idleStart = cpu(mine);
+    await sleep(2_000);
+    const idlePerMs = (cpu(mine) - idleStart) / 2_000;
+    const chats = Array.from({ length: CPU_MESSAGES }, (_, i) => `cpu-${i}`);
+    const t0 = performance.now();
+    const before = new Map(workerd.map((pid) => [pid, cpuMs(pid)]));
+    for (let i = 0; i < chats.length; i += 10) await Promise.all(chats.slice(i, i + 10).map((c) => send(c, "hi")));
+    // Wait on the backend's log, not by polling the Worker (polls would cost the Worker CPU too).
+    while ((await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:cpu-")).length < CPU_MESSAGES)
+      await sleep(100);
+    await sleep(1_000); // the turns' last events are read and stored, the final reports sent
+    const elapsed = performance.now() - t0;
+    const used = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid) - before.get(pid)!, 0);
+    const perMessage = (used(mine) - Math.max(0, idlePerMs) * elapsed) / CPU_MESSAGES;
+    const proxy = workerd.filter((pid) => !mine.includes(pid));
+    results.workerCpuPerMessageMs = round(perMessage);
+    results.devProxyCpuPerMessageMs = round(used(proxy) / CPU_MESSAGES);
+    say(
+      `Worker CPU per message (POST + 5-delta turn + reports): ${fmt(perMessage)} ms (the Worker's workerd, /proc over ` +
+        `${CPU_MESSAGES} messages); wrangler's dev proxy: ${fmt(used(proxy) / CPU_MESSAGES)} ms more`,
+    );
+  }
+
+  // --- Status idle, 50 chats in flight, and 50 chats against one turn.
+  {
+    say("status idle, one turn, 50 chats...");
+    await backend.script("*", { deltas: ["two ", "second ", "turn ", "done"], deltaDelayMs: TURN_MS / 4 });
+    const idle = await sampleStatus(300);
+    const oneTurn = await runTurn("single");
+    const chats = Array.from({ length: CHATS }, (_, i) => `bench-${i}`);
+    const started = performance.now();
+    const sent = await Promise.all(chats.map((chat) => send(chat, "go")));
+    const attached = async () =>
+      new Set((await backend.log()).filter((e) => e.kind === "events" && e.sessionId.startsWith("http:bench-")).map((e) => e.sessionId))
+        .size;
+    while ((await attached()) < CHATS) await sleep(5);
+    const loaded = await sampleFor(TURN_MS * 0.5);
+    say(`  sampled ${loaded.length} status calls in flight; waiting for the 50 turns`);
+    await Promise.all(chats.map((chat, i) => waitDone(chat, sent[i]!)));
+    const all = performance.now() - started;
+    Object.assign(results, {
+      statusIdleP50Ms: round(pct(idle, 50)),
+      statusIdleP99Ms: round(pct(idle, 99)),
+      statusLoadedP50Ms: round(pct(loaded, 50)),
+      statusLoadedP99Ms: round(pct(loaded, 99)),
+      statusLoadedRatioP50: round(pct(loaded, 50) / pct(idle, 50)),
+      oneTurnMs: Math.round(oneTurn),
+      fiftyChatsMs: Math.round(all),
+      fiftyChatsRatio: round(all / oneTurn),
+    });
+    say(
+      `status idle p50 ${fmt(pct(idle, 50))} ms p99 ${fmt(pct(idle, 99))} ms; 50 in flight p50 ${fmt(pct(loaded, 50))} ms p99 ` +
+        `${fmt(pct(loaded, 99))} ms`,
+    );
+    say(`one turn ${fmt(oneTurn)} ms; 50 chats ${fmt(all)} ms (${(all / oneTurn).toFixed(2)}×)`);
+  }
+
+  // --- Status with 1,000 registered chats across 4 shards.
+  {
+    say("registering 1,000 chats...");
+    await backend.script("*", { deltas: ["ok"] });
+    const chats = Array.from({ length: STATUS_CHATS }, (_, i) => `reg-${i}`);
+    for (let i = 0; i < chats.length; i += 50) await Promise.all(chats.slice(i, i + 50).map((c) => send(c, "hi")));
+    while ((await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:reg-")).length < STATUS_CHATS)
+      await sleep(200);
+    await sleep(1_000);
+    const full = await sampleStatus(60, "?limit=1000");
+    const page = await sampleStatus(200, "?limit=100");
+    const listed = ((await (await fetch(`${dev.url}/api/status?limit=1000`, { headers })).json()) as { sessions: unknown[] }).sessions
+      .length;
+    Object.assign(results, {
+      status1000ChatsP50Ms: round(pct(page, 50)),
+      status1000ChatsP99Ms: round(pct(page, 99)),
+      status1000ChatsFullPageP50Ms: round(pct(full, 50)),
+      status1000ChatsFullPageP99Ms: round(pct(full, 99)),
+    });
+    say(
+      `status with ${listed}+ chats on 4 shards: ?limit=100 p50 ${fmt(pct(page, 50))} ms p99 ${fmt(pct(page, 99))} ms; ` +
+        `?limit=1000 p50 ${fmt(pct(full, 50))} ms p99 ${fmt(pct(full, 99))} ms`,
+    );
+  }
+
+  // --- Ack throughput: autocannon, 50 connections, against a bare /healthz in the same run.
+  {
+    say("ack throughput (autocannon)...");
+    const health = await autocannon({ url: `${dev.url}/healthz`, connections: CONNECTIONS, duration: ACK_SECONDS });
+    const chats = Array.from({ length: ACK_CHATS }, (_, i) => `reg-${i}`);
+    await backend.script("*", { deltas: ["held"], hold: true });
+    for (let i = 0; i < chats.length; i += 50) await Promise.all(chats.slice(i, i + 50).map((c) => send(c, "hold")));
+    const heldNow = async () =>
+      new Set((await backend.log()).filter((e) => e.kind === "events" && e.sessionId.startsWith("http:reg-")).map((e) => e.sessionId)).size;
+    const heldBefore = await heldNow();
+    const held = await ackRun(chats);
+    const stillHeld = (await backend.log()).filter((e) => e.kind === "turn_end" && e.at > 0).length;
+    // Turns streaming: every chat runs 2-second turns of 20 deltas while messages keep arriving.
+    await backend.script("*", { deltas: Array.from({ length: 20 }, (_, i) => `d${i} `), deltaDelayMs: 100 });
+    await Promise.all(chats.map((c) => backend.release(`http:${c}`)));
+    await sleep(500);
+    const streaming = await ackRun(chats);
+    const share = (r: AutocannonResult) => r.requests.average / health.requests.average;
+    Object.assign(results, {
+      healthzReqPerSec: Math.round(health.requests.average),
+      healthzP50Ms: health.latency.p50,
+      healthzP99Ms: health.latency.p99,
+      ackHeldReqPerSec: Math.round(held.requests.average),
+      ackHeldP50Ms: held.latency.p50,
+      ackHeldP99Ms: held.latency.p99,
+      ackHeldShare: round(share(held)),
+      ackHeldErrors: held.non2xx + held.errors,
+      ackStreamingReqPerSec: Math.round(streaming.requests.average),
+      ackStreamingP50Ms: streaming.latency.p50,
+      ackStreamingP99Ms: streaming.latency.p99,
+      ackStreamingShare: round(share(streaming)),
+      ackStreamingErrors: streaming.non2xx + streaming.errors,
+    });
+    say(`GET /healthz: ${Math.round(health.requests.average)} req/s p50 ${health.latency.p50} ms p99 ${health.latency.p99} ms`);
+    say(
+      `ack, ${ACK_CHATS} chats with turns held open (${heldBefore} attached; ${stillHeld} turn ends meanwhile): ` +
+        `${Math.round(held.requests.average)} req/s (${pctOf(share(held))}), p50 ${held.latency.p50} ms ` +
+        `p99 ${held.latency.p99} ms, ${held.non2xx} non-2xx, ${held.errors} errors`,
+    );
+    say(
+      `ack, ${ACK_CHATS} chats with turns streaming: ${Math.round(streaming.requests.average)} req/s ` +
+        `(${pctOf(share(streaming))}), p50 ${streaming.latency.p50} ms p99 ${streaming.latency.p99} ms, ` +
+        `${streaming.non2xx} non-2xx, ${streaming.errors} errors`,
+    );
+  }
+  if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(results, null, 2));
+} finally {
+  await dev.stop("SIGKILL");
+  await backend.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+
+/** 50 connections posting messages round-robin into `chats` for ACK_SECONDS. */
+async function ackRun(chats: string[]): Promise<AutocannonResult> {
+  let i = 0;
+  return autocannon({
+    url: dev.url,
+    connections: CONNECTIONS,
+    duration: ACK_SECONDS,
+    requests: [
+      {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ text: "ack me" }),
+        setupRequest: (req) => ({ ...req, path: `/api/chats/${chats[i++ % chats.length]}/messages` }),
+      },
+    ],
+  });
+}
+
+/** Posts a message with an id of its own, so a retry after wrangler dev's "worker restarted mid-request" 503 cannot double it. */
+async function send(chat: string, text: string): Promise<string> {
+  const id = `b${sendSeq++}`;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ text, id }),
+      signal: timeout(),
+    }).catch(() => null);
+    const body = (await res?.text()) ?? "no answer";
+    if (!res) {
+      if (attempt >= 3) throw new Error(`send: ${body}`);
+      await sleep(500);
+      continue;
+    }
+    if (res.status === 202 || res.status === 200) return (JSON.parse(body) as { messageId: string }).messageId;
+    if (res.status !== 503 || attempt >= 3) throw new Error(`send: ${res.status} ${body}`);
+    await sleep(500);
+  }
+}
+
+async function waitDone(chat: string, id: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers, signal: timeout() }).catch(() => null);
+    if (!res?.ok) {
+      await res?.body?.cancel();
+      await sleep(200);
+      continue;
+    }
+    const body = (await res.json()) as { state: string; error?: string };
+    if (body.state === "done") return;
+    if (body.state === "failed") throw new Error(`turn failed: ${body.error}`);
+    await sleep(20);
+  }
+}
+
+async function runTurn(chat: string): Promise<number> {
+  const started = performance.now();
+  await waitDone(chat, await send(chat, "hi"));
+  return performance.now() - started;
+}
+
+async function timeStatus(query = ""): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const started = performance.now();
+    try {
+      const res = await fetch(`${dev.url}/api/status${query}`, { headers, signal: timeout() });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`status: ${res.status}`);
+      return performance.now() - started;
+    } catch (err) {
+      // wrangler dev restarts its Worker now and then under load ("other side closed"): retry, and say so.
+      if (attempt >= 3) throw err;
+      say(`  status call failed (${(err as Error).message}); retrying`);
+      await sleep(500);
+    }
+  }
+}
+
+async function sampleStatus(n: number, query = ""): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) samples.push(await timeStatus(query));
+  return samples;
+}
+
+async function sampleFor(ms: number): Promise<number[]> {
+  const samples: number[] = [];
+  const until = performance.now() + ms;
+  while (performance.now() < until) samples.push(await timeStatus());
+  return samples;
+}
+
+/** No single request may hang the run: a request to wrangler dev that gets no answer fails after 20 s. */
+function timeout(): AbortSignal {
+  return AbortSignal.timeout(20_000);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function pctOf(share: number): string {
+  return `${Math.round(share * 100)} % of healthz`;
+}

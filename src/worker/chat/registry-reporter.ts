@@ -1,0 +1,113 @@
+/**
+ * Tells the registry where a chat stands without ever holding up the chat. `report()` returns at
+ * once; one send is in flight at a time and every change made meanwhile is folded into the next
+ * one (built when it is sent, so it is the newest state: one report per state change, not per
+ * event). A failed or unanswered send is retried with backoff, in memory while the object lives
+ * and from the chat's alarm (armed as a backstop) if it does not. Snapshots carry the chat's
+ * report version, so a late or repeated report never overwrites a newer one at the registry.
+ */
+import { log } from "../../shared/log";
+import type { SessionSnapshot } from "../registry/types";
+
+export interface ReporterOptions {
+  /** Builds the chat's current snapshot (with a fresh version). */
+  build(): SessionSnapshot;
+  /** Delivers a snapshot to the chat's registry shard. */
+  send(snapshot: SessionSnapshot): Promise<void>;
+  /** Arms a durable wake-up (the chat's alarm) no later than `at`, so a report outlives this instance. */
+  wakeAt(at: number): Promise<void>;
+  /** A send not answered within this long counts as failed (default 10 s). */
+  timeoutMs?: number;
+  /** First retry delay, doubled per failure up to `maxRetryMs` (defaults 500 ms and 30 s). */
+  firstRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+/** The snapshot fields that make a state change (the version and activity stamp alone do not). */
+function stateKey(s: SessionSnapshot): string {
+  return `${s.busy}|${s.queued}|${s.backend}|${s.generation}|${s.lastActivity}|${s.host ?? ""}`;
+}
+
+export class RegistryReporter {
+  /** Whether a change has not been sent yet. A fresh instance (after a restart) does not know what the registry holds. */
+  private dirty = true;
+  private inFlight: Promise<boolean> | undefined;
+  private confirmedKey: string | undefined;
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Mutable so a test can inject a failing transport. */
+  constructor(readonly options: ReporterOptions) {}
+
+  /** Marks the chat's state changed and sends it in the background; never throws, never waits. */
+  report(): void {
+    this.dirty = true;
+    void this.pump();
+  }
+
+  /**
+   * Sends what is unsent (or not yet confirmed since this instance started) and waits for that one
+   * attempt. The chat's alarm calls it, so a report that failed while the object was evicted is
+   * retried when it wakes. Resolves true when the registry holds the current state.
+   */
+  async flush(): Promise<boolean> {
+    if (this.inFlight) await this.inFlight;
+    if (!this.dirty) return true;
+    return this.pump();
+  }
+
+  /** Whether every change so far has reached the registry. */
+  get settled(): boolean {
+    return !this.dirty && !this.inFlight;
+  }
+
+  private pump(): Promise<boolean> {
+    this.inFlight ??= this.sendLoop().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** Sends until nothing is dirty; on a failure, schedules a retry and stops. */
+  private async sendLoop(): Promise<boolean> {
+    while (this.dirty) {
+      this.dirty = false;
+      let snapshot: SessionSnapshot;
+      try {
+        snapshot = this.options.build();
+      } catch (err) {
+        log.error("registry.report_unbuildable", { error: err });
+        return false;
+      }
+      const key = stateKey(snapshot);
+      if (key === this.confirmedKey) continue;
+      try {
+        await withTimeout(this.options.send(snapshot), this.options.timeoutMs ?? 10_000);
+        this.confirmedKey = key;
+        this.failures = 0;
+      } catch (err) {
+        this.dirty = true;
+        this.failures++;
+        const delay = Math.min((this.options.firstRetryMs ?? 500) * 2 ** (this.failures - 1), this.options.maxRetryMs ?? 30_000);
+        log.warn("registry.report_failed", { chat: snapshot.chat, failures: this.failures, retryInMs: delay, error: err });
+        this.scheduleRetry(delay);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private scheduleRetry(delay: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.pump(), delay);
+    this.options.wakeAt(Date.now() + delay).catch((err) => log.error("registry.report_wake_failed", { error: err }));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
