@@ -30,7 +30,9 @@ describe("status API", () => {
     const [list, one] = await Promise.all([api("/api/status"), statusOf(`http:${chats[0]}`)]);
     const elapsed = Date.now() - started;
     expect(list.status).toBe(200);
-    expect(elapsed).toBeLessThan(500);
+    // The turns are held until released, so any answer at all proves status does not wait for them;
+    // the bound is only generous enough for a loaded CI machine (benchmarks measure the real figure).
+    expect(elapsed).toBeLessThan(5_000);
     expect(one).toMatchObject({ chat: `http:${chats[0]}`, busy: true, queued: 1, backend: "live" });
     const body = (await list.json()) as { idleTimeoutSeconds: number; sessions: Status[] };
     expect(body.idleTimeoutSeconds).toBe(900);
