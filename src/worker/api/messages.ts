@@ -7,14 +7,22 @@ import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readBody } from "../http/middleware";
 import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
+import { ApiAttachments, decodeAttachments } from "./message-attachments";
 
-const SendMessage = z.object({
-  text: z
-    .string({ error: "text: must be a string" })
-    .min(1, "text: must not be empty")
-    .max(32_000, "text: must be at most 32000 characters"),
-  id: z.string({ error: "id: must be a string" }).min(1, "id: must not be empty").max(128, "id: must be at most 128 characters").optional(),
-});
+const SendMessage = z
+  .object({
+    text: z.string({ error: "text: must be a string" }).max(32_000, "text: must be at most 32000 characters"),
+    id: z
+      .string({ error: "id: must be a string" })
+      .min(1, "id: must not be empty")
+      .max(128, "id: must be at most 128 characters")
+      .optional(),
+    attachments: ApiAttachments.optional(),
+  })
+  .refine((body) => body.text.length > 0 || (body.attachments?.length ?? 0) > 0, {
+    path: ["text"],
+    message: "text: must not be empty (unless the message has attachments)",
+  });
 
 /** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
 function chatKeyOf(chatId: string): string {
@@ -26,11 +34,13 @@ export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore>
   .post("/chats/:chatId/messages", async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
     const body = await readBody(c.req, SendMessage);
+    const attachments = body.attachments?.length ? decodeAttachments(body.attachments) : undefined;
     // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
     backendConfig(c.env);
     const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
       messageId: body.id,
       text: body.text,
+      attachments,
     });
     return c.json(record, created ? 202 : 200);
   })

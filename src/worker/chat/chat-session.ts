@@ -15,9 +15,11 @@ import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { chatSchema } from "./schema";
+import { type AttachmentDownloader, loadTurnAttachments } from "./turn-attachments";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
 
@@ -30,6 +32,8 @@ export interface MessageRecord {
   position?: number;
   reply?: string;
   error?: string;
+  /** What came with the message (images, files); their bytes are not shown. */
+  attachments?: AttachmentSummary[];
 }
 
 export interface EnqueueInput {
@@ -38,6 +42,8 @@ export interface EnqueueInput {
   text: string;
   /** Where the reply is pushed (JSON, opaque to the core: the observer reads it); absent for HTTP clients, who poll. */
   target?: string;
+  /** Images and files: their bytes (HTTP) are stored with the message, a platform's reference is downloaded in the turn. */
+  attachments?: NewAttachment[];
 }
 
 /** When something unexpected breaks the drain loop, try again after this long. */
@@ -53,6 +59,7 @@ export type ChatEnv = Env & Registries<Registry>;
 export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly inbox: Inbox;
   private readonly meta: ChatMeta;
+  private readonly attachments: AttachmentStore;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
@@ -62,12 +69,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     migrate(ctx.storage, chatSchema);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
+    migrate(ctx.storage, attachmentSchema);
+    this.attachments = new AttachmentStore(ctx.storage.sql);
   }
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
   async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
     const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
-    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt");
+    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt", input.attachments);
     return { created, record: this.recordOf(chat, message) };
   }
 
@@ -98,13 +107,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
-  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind) {
+  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind, attachments?: NewAttachment[]) {
     const now = Date.now();
     // The alarm this sets may wake the object without its name: keep the name for it.
     const name = this.ctx.id.name;
     if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
     const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
     if (result.created) {
+      if (attachments?.length) this.attachments.add(result.message.id, attachments);
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       await this.report();
@@ -177,6 +187,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       const result = await this.runOneTurn(chatKey, message, deadline);
       if (result.kind === "handover") return this.handOver();
       if (result.backendLost) this.meta.dropBackend();
+      this.attachments.dropData(message.id);
       this.meta.lastActivity = Date.now();
       this.reportSoon();
     }
@@ -196,6 +207,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         observer,
         deadline,
         now: Date.now,
+        attachments: () => loadTurnAttachments(this.attachments, message.id, this.attachmentDownloader(message)),
         onSubmitted: () => {
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
@@ -231,6 +243,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** Where this message's reply is delivered. The core delivers nowhere (HTTP clients poll); a subclass plugs platforms in. */
   protected observerFor(_message: InboxMessage): TurnObserver {
     return silentObserver;
+  }
+
+  /** How this message's platform attachments are downloaded. The core has none to download (HTTP brings bytes); a subclass plugs platforms in. */
+  protected attachmentDownloader(_message: InboxMessage): AttachmentDownloader | undefined {
+    return undefined;
   }
 
   private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {
@@ -304,6 +321,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
     if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
     if (message.error !== null) record.error = message.error;
+    const attachments = this.attachments.summary(message.id);
+    if (attachments.length) record.attachments = attachments;
     return record;
   }
 

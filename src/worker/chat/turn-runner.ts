@@ -5,9 +5,10 @@
  */
 
 import { log } from "../../shared/log";
-import type { TurnEvent } from "../../shared/protocol";
+import type { TurnAttachment, TurnEvent } from "../../shared/protocol";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
 import type { Inbox, InboxMessage } from "./inbox";
+import { AttachmentError } from "./turn-attachments";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 export type TurnResult =
@@ -27,6 +28,8 @@ export interface TurnContext {
   now: () => number;
   /** Called once the backend has accepted the turn (the session is live). */
   onSubmitted: () => void;
+  /** The message's attachments for the turn request, read or downloaded when it is submitted (absent: none). */
+  attachments?: () => Promise<TurnAttachment[]>;
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
@@ -124,9 +127,16 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
 /** Submits the turn; a stray turn still running in our backend session is aborted first. */
 async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | null> {
   const { client, chatKey, message } = ctx;
+  let attachments: TurnAttachment[] | undefined;
+  try {
+    attachments = await ctx.attachments?.();
+  } catch (err) {
+    if (!(err instanceof AttachmentError)) throw err;
+    return { code: err.code, detail: err.message, backendLost: false };
+  }
   for (let attempt = 0; ; attempt++) {
     try {
-      await client.submitTurn(chatKey, turnId, message.text);
+      await client.submitTurn(chatKey, turnId, message.text, attachments);
       return null;
     } catch (err) {
       if (!(err instanceof BackendError)) throw err;

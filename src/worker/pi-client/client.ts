@@ -1,6 +1,6 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
-import type { ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import type { ProtocolErrorBody, SubmitTurnResponse, TurnAttachment, TurnEvent } from "../../shared/protocol";
 import { readJsonLines } from "./ndjson";
 
 /** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
@@ -23,8 +23,9 @@ export class PiBackendClient {
   ) {}
 
   /** Starts a turn, or finds the one with this turnId (the backend never prompts twice for it). */
-  async submitTurn(sessionId: string, turnId: string, message: string): Promise<SubmitTurnResponse> {
-    const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns`, { turnId, message });
+  async submitTurn(sessionId: string, turnId: string, message: string, attachments?: TurnAttachment[]): Promise<SubmitTurnResponse> {
+    const body = attachments?.length ? { turnId, message, attachments } : { turnId, message };
+    const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns`, body);
     return (await res.json()) as SubmitTurnResponse;
   }
 
