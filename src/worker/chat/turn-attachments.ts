@@ -64,8 +64,8 @@ async function bytesOf(
   try {
     return await download(stored.ref, maxBytes);
   } catch (err) {
-    if (err instanceof AttachmentError) throw err;
-    throw new AttachmentError("attachment_unavailable", `${stored.name}: ${(err as Error).message}`);
+    const code = err instanceof AttachmentError ? err.code : "attachment_unavailable";
+    throw new AttachmentError(code, `${stored.name}: ${(err as Error).message}`);
   }
 }
 
