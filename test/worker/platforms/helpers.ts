@@ -117,11 +117,11 @@ export async function telegramFile(fileId: string, bytes: Uint8Array, fileSize?:
 
 // ---------------------------------------------------------------- Slack
 
-/** Makes the fake Slack serve `bytes` as file `id`; returns its url_private. */
-export async function slackFile(id: string, name: string, bytes: Uint8Array): Promise<string> {
+/** Makes the fake Slack serve `bytes` as file `id` (or its sign-in page, with `signIn`); returns its url_private. */
+export async function slackFile(id: string, name: string, bytes: Uint8Array, options: { signIn?: boolean } = {}): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${inject("fakeSlackPort")}/_control/file`, {
     method: "POST",
-    body: JSON.stringify({ id, name, base64: toBase64(bytes) }),
+    body: JSON.stringify({ id, name, base64: toBase64(bytes), ...options }),
   });
   return ((await res.json()) as { url: string }).url;
 }
