@@ -8,7 +8,7 @@ import { formatBytes } from "../../shared/attachments";
 import { PROTOCOL_MAX_TURN_BODY_BYTES } from "../../shared/protocol";
 import type { Env } from "../config/env";
 import { ApiError } from "./errors";
-import { API_MAX_BODY_BYTES, limitBody } from "./middleware";
+import { limitBody } from "./middleware";
 
 /** Largest `POST /api/chats/{chatId}/messages` body: as much as the turn request it becomes may carry. */
 export const API_MAX_MESSAGE_BODY_BYTES = PROTOCOL_MAX_TURN_BODY_BYTES;
