@@ -27,7 +27,10 @@ export function writeAgentDir(options: AgentDirOptions): string[] {
         apiKey: "local-no-key",
         // A plain OpenAI-compatible server: no developer role, no reasoning_effort.
         compat: { supportsDeveloperRole: false, supportsReasoningEffort: false },
-        models: [{ id: options.model, name: options.model, reasoning: false, input: ["text"], contextWindow: 128000, maxTokens: 4096 }],
+        // Images allowed, so a photo sent from a chat reaches the model as an image part (pi drops them for text-only models).
+        models: [
+          { id: options.model, name: options.model, reasoning: false, input: ["text", "image"], contextWindow: 128000, maxTokens: 4096 },
+        ],
       },
     },
   };

@@ -3,19 +3,13 @@ import { Hono } from "hono";
 import { HttpError } from "../shared/http/http-error";
 import { jsonBodyReader } from "../shared/http/json-body";
 import { log } from "../shared/log";
-import {
-  type HealthResponse,
-  isValidId,
-  type ListSessionsResponse,
-  PROTOCOL_MAX_BODY_BYTES,
-  SteerRequest,
-  SubmitTurnRequest,
-  type SubmitTurnResponse,
-} from "../shared/protocol";
+import { type HealthResponse, isValidId, type ListSessionsResponse, type SubmitTurnResponse } from "../shared/protocol";
+import { attachmentsTooLarge, SteerRequest, SubmitTurnWithAttachments } from "../shared/protocol-schemas";
 import { requireBearer } from "./auth";
+import { limitBodies } from "./body-limits";
 import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
-import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, requireJsonPosts } from "./request-guards";
+import { type BackendEnv, checkRequestTarget, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
 
 /** Settings of the HTTP surface itself. */
@@ -37,7 +31,7 @@ export function createBackendApp(manager: SessionManager, token: string, options
 
   // Before every route, in the order the protocol fixes: path shape 400, Origin 403, token 401,
   // content type 415, size 413; body validation (400) is left to each route.
-  app.use("*", checkRequestTarget, refuseBrowsers, requireBearer(token), requireJsonPosts, limitBody(PROTOCOL_MAX_BODY_BYTES));
+  app.use("*", checkRequestTarget, refuseBrowsers, requireBearer(token), requireJsonPosts, limitBodies());
 
   app.get("/healthz", (c) => c.json({ ok: true, sessions: manager.size } satisfies HealthResponse));
 
@@ -45,8 +39,10 @@ export function createBackendApp(manager: SessionManager, token: string, options
 
   app.post("/v1/sessions/:sessionId/turns", async (c) => {
     const sessionId = idParam(c.req.param("sessionId"), "sessionId");
-    const body = await readBody(c.req, SubmitTurnRequest);
-    const { turn, created } = manager.submitTurn(sessionId, body.turnId, body.message);
+    const body = await readBody(c.req, SubmitTurnWithAttachments);
+    const tooLarge = body.attachments && attachmentsTooLarge(body.attachments);
+    if (tooLarge) throw new BackendError(413, "too_large", tooLarge);
+    const { turn, created } = manager.submitTurn(sessionId, body.turnId, body.message, body.attachments);
     return c.json({ turnId: turn.turnId, state: turn.state } satisfies SubmitTurnResponse, created ? 202 : 200);
   });
 

@@ -42,7 +42,7 @@ export class UnknownTurnError extends BackendError {
 /** 413: the request body is over the limit (counted while it streams in). */
 export class TooLargeError extends BackendError {
   constructor(limitBytes: number) {
-    super(413, "too_large", `the body is larger than ${limitBytes} bytes; send a shorter message`);
+    super(413, "too_large", `the body is larger than ${limitBytes} bytes; send a shorter message or smaller attachments`);
   }
 }
 

@@ -4,7 +4,9 @@
  * cleanup read `lastActivity` without waiting on any turn.
  */
 import type { SessionInfo } from "../shared/protocol";
+import type { TurnAttachment } from "../shared/protocol-schemas";
 import { agentEnvironment } from "./agent-env";
+import { preparePrompt } from "./attachments";
 import type { BackendConfig } from "./config";
 import { BusyError, CapacityError, ShuttingDownError } from "./errors";
 import { chatWorkspace, piCliPath, turnLogFile } from "./paths";
@@ -84,17 +86,19 @@ export class SessionManager {
    * busy check, the capacity decision and the reservation happen before any await, so concurrent
    * first turns cannot each start a pi.
    */
-  submitTurn(sessionId: string, turnId: string, message: string): Submitted {
+  submitTurn(sessionId: string, turnId: string, message: string, attachments?: readonly TurnAttachment[]): Submitted {
     const known = this.findTurn(sessionId, turnId);
     if (known) return { turn: known, created: false };
     if (this.refusing) throw new ShuttingDownError(this.options.retryAfterSeconds ?? 5);
     let session = this.sessions.get(sessionId);
     const running = session?.currentTurn;
     if (running) throw new BusyError(running.turnId);
+    // Files are saved before anything is reserved: a failure leaves no turn behind.
+    const prompt = preparePrompt(this.workspaceOf(sessionId), message, attachments);
     if (!session) session = this.createSession(sessionId);
     const turn = new Turn(sessionId, turnId, turnLogWriter(turnLogFile(this.options.dataDir, sessionId, turnId)), this.now);
     this.turns.add(turn);
-    session.submit(turn, message);
+    session.submit(turn, prompt.message, prompt.images);
     return { turn, created: true };
   }
 

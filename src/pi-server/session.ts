@@ -5,6 +5,7 @@
 import { Mutex } from "async-mutex";
 import { log } from "../shared/log";
 import type { SessionState, TurnEventBody } from "../shared/protocol";
+import type { PromptImage } from "./attachments";
 import { PiEventTranslator, turnError } from "./pi-events";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
@@ -92,7 +93,7 @@ export class Session {
    * Starts `turn`. The caller has checked, synchronously and before any await, that no turn is
    * running; the reservation happens here, also synchronously, so two requests cannot both pass.
    */
-  submit(turn: Turn, message: string): void {
+  submit(turn: Turn, message: string, images: PromptImage[] = []): void {
     let markPrompted!: (ok: boolean) => void;
     const prompted = new Promise<boolean>((resolve) => {
       markPrompted = resolve;
@@ -101,7 +102,7 @@ export class Session {
     this.running = running;
     this.touch();
     turn.push({ type: "turn_start" });
-    void this.mutex.runExclusive(() => this.drive(running, message, markPrompted));
+    void this.mutex.runExclusive(() => this.drive(running, message, images, markPrompted));
   }
 
   /** Aborts the running turn; it ends with `turn_error` `aborted`. False when nothing is running. */
@@ -172,7 +173,7 @@ export class Session {
     return process;
   }
 
-  private async drive(running: RunningTurn, message: string, markPrompted: (ok: boolean) => void): Promise<void> {
+  private async drive(running: RunningTurn, message: string, images: PromptImage[], markPrompted: (ok: boolean) => void): Promise<void> {
     const { turn } = running;
     const timer = setTimeout(() => this.timeOut(running), this.deps.turnTimeoutMs);
     try {
@@ -202,7 +203,7 @@ export class Session {
         }
       });
       try {
-        const response = await process.request({ type: "prompt", message });
+        const response = await process.request({ type: "prompt", message, ...(images.length ? { images } : {}) });
         markPrompted(response.success);
         if (!response.success) this.finish(running, turnError("llm_error", `pi refused the prompt: ${response.error ?? "unknown error"}`));
         await turn.finished();

@@ -2,8 +2,8 @@
  * pi backend protocol v1: the contract between the Worker (client) and any pi backend (server).
  * Shared by src/worker/pi-client/client.ts and src/pi-server/. Documented in docs/pi-backend-protocol.md.
  */
-import { z } from "zod";
-import { ID_PATTERN, isValidId } from "./ids";
+import { MAX_ATTACHMENTS_TOTAL_BYTES } from "./attachments";
+import { ID_PATTERN } from "./ids";
 
 export { ID_PATTERN, isValidId } from "./ids";
 
@@ -11,15 +11,6 @@ export const MAX_MESSAGE_CHARS = 100_000;
 
 /** Largest request body the pi server accepts (413 `too_large` past it); a 100,000-character message escaped as JSON fits comfortably. */
 export const PROTOCOL_MAX_BODY_BYTES = 1024 * 1024;
-
-export const SubmitTurnRequest = z.object({
-  turnId: z.string().refine(isValidId, "must match [A-Za-z0-9._:-]{1,128}"),
-  message: z.string().min(1).max(MAX_MESSAGE_CHARS),
-});
-export type SubmitTurnRequest = z.infer<typeof SubmitTurnRequest>;
-
-export const SteerRequest = z.object({ message: z.string().min(1).max(MAX_MESSAGE_CHARS) });
-export type SteerRequest = z.infer<typeof SteerRequest>;
 
 export type TurnState = "running" | "done" | "failed";
 
@@ -88,7 +79,9 @@ export type ProtocolErrorCode =
   | "capacity"
   | "too_large"
   | "shutting_down"
-  | "internal";
+  | "internal"
+  /** 409: a turn's files could not be saved in the workspace's `inbox/` (it is not a directory, or full of that name). */
+  | "inbox_unavailable";
 
 export interface ProtocolErrorBody {
   error: { code: ProtocolErrorCode | string; message: string; runningTurnId?: string };
@@ -133,3 +126,9 @@ export type StreamLine = TurnEvent | HeartbeatLine;
 export function isHeartbeat(line: { type: string }): line is HeartbeatLine {
   return line.type === "heartbeat";
 }
+
+/**
+ * Largest body of `POST /v1/sessions/{id}/turns` (413 `too_large` past it): the attachments' total
+ * as base64 (4/3), plus the message. Every other route keeps PROTOCOL_MAX_BODY_BYTES.
+ */
+export const PROTOCOL_MAX_TURN_BODY_BYTES = Math.ceil((MAX_ATTACHMENTS_TOTAL_BYTES * 4) / 3) + PROTOCOL_MAX_BODY_BYTES;

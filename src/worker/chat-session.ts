@@ -5,8 +5,10 @@
 import { adapters } from "./adapters";
 import { type ChatEnv, ChatSessionCore } from "./chat/chat-session";
 import type { InboxMessage } from "./chat/inbox";
+import type { AttachmentDownloader } from "./chat/turn-attachments";
 import type { TurnObserver } from "./chat/turn-observer";
 import type { PlatformChatSession } from "./platforms/adapter";
+import { platformDownloader } from "./platforms/attachment-download";
 import { Claims } from "./platforms/claims";
 import { LiveStreams } from "./platforms/delivery/live-streams";
 import { deliveryObserver } from "./platforms/delivery/observer";
@@ -30,6 +32,11 @@ export class ChatSession extends ChatSessionCore implements PlatformChatSession 
   /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
   protected override observerFor(message: InboxMessage): TurnObserver {
     return deliveryObserver(adapters, this.env, this.deliveries, message, this.liveStreams);
+  }
+
+  /** Platform attachments are downloaded through the adapter of the platform the message came from. */
+  protected override attachmentDownloader(message: InboxMessage): AttachmentDownloader | undefined {
+    return platformDownloader(adapters, this.env, message);
   }
 
   /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see platforms/claims.ts. */

@@ -8,8 +8,9 @@ import { messages } from "./api/messages";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
 import type { ChatSessions, Registries, Env as Settings } from "./config/env";
+import { limitApiBody } from "./http/body-limits";
 import { renderError } from "./http/errors";
-import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
+import { rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
 import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
@@ -24,7 +25,7 @@ const api = new Hono<{ Bindings: Env }>()
   .use(rejectForeignOrigin)
   .use(requireApiToken)
   .use(requireJsonPost)
-  .use(limitBody)
+  .use(limitApiBody)
   .route("/", messages)
   .route("/", status);
 

@@ -1,7 +1,11 @@
-/** Request bodies are cut off at PROTOCOL_MAX_BODY_BYTES while they stream in, never read whole first: the real backend process. */
+/**
+ * Request bodies are cut off at their route's limit while they stream in, never read whole first: the
+ * real backend process. A turn may carry attachments (PROTOCOL_MAX_TURN_BODY_BYTES), every other
+ * route has PROTOCOL_MAX_BODY_BYTES.
+ */
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROTOCOL_MAX_BODY_BYTES } from "../../src/shared/protocol";
+import { PROTOCOL_MAX_BODY_BYTES, PROTOCOL_MAX_TURN_BODY_BYTES } from "../../src/shared/protocol";
 import {
   type BackendProcess,
   holdsListeningSocket,
@@ -29,11 +33,15 @@ const chunk = (data: Buffer | string) => {
 };
 
 /**
- * POSTs a chunked turn whose message is `totalBytes` of "x", generated on the fly (one 64 KiB
- * chunk written again and again), until it is all sent or the server closes the connection; then
- * waits for the answer.
+ * POSTs a chunked turn (or, with `route` "steer", a steer) whose message is `totalBytes` of "x",
+ * generated on the fly (one 64 KiB chunk written again and again), until it is all sent or the
+ * server closes the connection; then waits for the answer.
  */
-async function chunkedTurn(sessionId: string, totalBytes: number): Promise<{ response: RawResponse; sentBytes: number }> {
+async function chunkedTurn(
+  sessionId: string,
+  totalBytes: number,
+  route: "turns" | "steer" = "turns",
+): Promise<{ response: RawResponse; sentBytes: number }> {
   const socket = await openSocket(backend.port);
   const received = readResponse(socket);
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
@@ -49,7 +57,7 @@ async function chunkedTurn(sessionId: string, totalBytes: number): Promise<{ res
     "Transfer-Encoding": "chunked",
     Connection: "keep-alive",
   };
-  socket.write(requestHead("POST", `/v1/sessions/${sessionId}/turns`, backend.port, headers));
+  socket.write(requestHead("POST", `/v1/sessions/${sessionId}/${route}`, backend.port, headers));
   const opening = '{"turnId":"t1","message":"';
   socket.write(chunk(opening));
   const frame = chunk(Buffer.alloc(64 * 1024, "x"));
@@ -71,12 +79,18 @@ describe("request bodies", () => {
     expect(response.status).toBe(202);
   });
 
-  it("answer 413 too_large just past the limit when chunked", async () => {
-    const { response } = await chunkedTurn("big:1", PROTOCOL_MAX_BODY_BYTES + 64 * 1024);
-    expect(response.status).toBe(413);
-    expect(JSON.parse(response.body)).toMatchObject({ error: { code: "too_large" } });
+  it("answer 413 too_large just past the limit when chunked: the turn's limit on turns, 1 MiB elsewhere", async () => {
+    for (const [route, limit] of [
+      ["turns", PROTOCOL_MAX_TURN_BODY_BYTES],
+      ["steer", PROTOCOL_MAX_BODY_BYTES],
+    ] as const) {
+      const { response } = await chunkedTurn("big:1", limit + 64 * 1024, route);
+      expect(response.status, route).toBe(413);
+      expect(JSON.parse(response.body)).toMatchObject({ error: { code: "too_large" } });
+    }
   });
 
+  // On a 1 MiB route; a turn may hold up to PROTOCOL_MAX_TURN_BODY_BYTES (27.7 MiB) before its 413, by design.
   it("cut off a 300 MB chunked POST with 413, while the backend's resident memory grows by less than 32 MiB", {
     timeout: 180_000,
   }, async () => {
@@ -89,7 +103,7 @@ describe("request bodies", () => {
       sampledPeak = Math.max(sampledPeak, residentBytes(backend.pid));
     }, 5);
     try {
-      const { response, sentBytes } = await chunkedTurn("big:2", 300 * 1000 * 1000);
+      const { response, sentBytes } = await chunkedTurn("big:2", 300 * 1000 * 1000, "steer");
       sampledPeak = Math.max(sampledPeak, residentBytes(backend.pid));
       const peak = peakReset ? Math.max(sampledPeak, peakResidentBytes(backend.pid)) : sampledPeak;
       console.log(

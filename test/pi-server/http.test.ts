@@ -2,6 +2,7 @@
 
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROTOCOL_MAX_TURN_BODY_BYTES } from "../../src/shared/protocol";
 import { type BackendHarness, last, livePiPids, startBackend, TEST_TOKEN, waitFor } from "../fixtures/backend-harness";
 
 let backend: BackendHarness;
@@ -76,9 +77,10 @@ describe("validation", () => {
     expect(await res.json()).toMatchObject({ error: { code: "invalid_request", field: "message" } });
   });
 
-  it("answers 413 for a body over 1 MiB", async () => {
+  it("answers 413 for a body over 1 MiB, and for a turn over PROTOCOL_MAX_TURN_BODY_BYTES", async () => {
+    await expectError(await backend.request("POST", "/v1/sessions/v/steer", { message: "x".repeat(1_100_000) }), 413, "too_large");
     await expectError(
-      await backend.request("POST", "/v1/sessions/v/turns", { turnId: "t", message: "x".repeat(1_100_000) }),
+      await backend.request("POST", "/v1/sessions/v/turns", { turnId: "t", message: "x".repeat(PROTOCOL_MAX_TURN_BODY_BYTES) }),
       413,
       "too_large",
     );

@@ -168,7 +168,8 @@ describe("the order of the checks", () => {
       status: 415,
       code: "unsupported_media_type",
     });
-    expect(outcome(await send("POST", "/v1/sessions/sec:c/turns", { ...AUTH, ...JSON_TYPE }, `${big.slice(0, -2)}`))).toEqual({
+    // On steer: a turn may carry attachments, so its limit is PROTOCOL_MAX_TURN_BODY_BYTES (body-limit.test.ts, attachments.test.ts).
+    expect(outcome(await send("POST", "/v1/sessions/sec:c/steer", { ...AUTH, ...JSON_TYPE }, `${big.slice(0, -2)}`))).toEqual({
       status: 413,
       code: "too_large",
     });

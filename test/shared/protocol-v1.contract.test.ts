@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_FILE_BYTES, MAX_IMAGE_BYTES } from "../../src/shared/attachments";
 import { isHeartbeat, isTerminal, type TurnEvent } from "../../src/shared/protocol";
 import { readNdjson, startBackend, TEST_TOKEN } from "../fixtures/backend-harness";
 import { FAKE_BACKEND_TOKEN, FakeBackend } from "../fixtures/fake-backend";
@@ -219,6 +220,46 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
       body: JSON.stringify({ turnId: "t1", message: "hi" }),
     });
     await expectError(plain, 415, "unsupported_media_type");
+  });
+
+  it("takes a turn with an image and a file, and a turn of attachments alone", async () => {
+    const id = session();
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    const attachments = [
+      { kind: "image", mimeType: "image/png", data: png, name: "photo.png" },
+      { kind: "file", name: "notes.txt", mimeType: "text/plain", data: Buffer.from("hello").toString("base64") },
+    ];
+    const res = await call("POST", `/v1/sessions/${id}/turns`, { turnId: "t1", message: "look [words:2]", attachments });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ turnId: "t1", state: "running" });
+    expect((await events(id, "t1")).at(-1)).toMatchObject({ type: "turn_end" });
+    const alone = await call("POST", `/v1/sessions/${id}/turns`, { turnId: "t2", message: "", attachments: attachments.slice(0, 1) });
+    expect(alone.status).toBe(202);
+    expect((await events(id, "t2")).at(-1)).toMatchObject({ type: "turn_end" });
+  });
+
+  it("refuses unsafe attachment names and bad attachments with 400, and ones over the limits with 413 too_large", async () => {
+    const submit = (attachment: object, message = "x") =>
+      call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1", message, attachments: [attachment] });
+    const data = Buffer.from("x").toString("base64");
+    for (const name of ["../x", "a/b", "a\\b", ".hidden", "..", ""]) {
+      await expectError(await submit({ kind: "file", name, data }), 400, "invalid_request");
+    }
+    await expectError(await submit({ kind: "image", mimeType: "image/bmp", data }), 400, "invalid_request");
+    await expectError(await submit({ kind: "image", mimeType: "image/png", data: "%%%" }), 400, "invalid_request");
+    await expectError(await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1", message: "" }), 400, "invalid_request");
+    const tooBig = Buffer.alloc(MAX_IMAGE_BYTES + 1).toString("base64");
+    await expectError(await submit({ kind: "image", mimeType: "image/png", data: tooBig }), 413, "too_large");
+    const tooMany = Array.from({ length: 3 }, (_, i) => ({
+      kind: "file",
+      name: `f${i}`,
+      data: Buffer.alloc(MAX_FILE_BYTES).toString("base64"),
+    }));
+    await expectError(
+      await call("POST", `/v1/sessions/${session()}/turns`, { turnId: "t1", message: "x", attachments: tooMany }),
+      413,
+      "too_large",
+    );
   });
 
   it("answers 404 not_found for a route it does not have", async () => {

@@ -1,26 +1,30 @@
 /** The plain HTTP interface: send a message to a chat, read it back with its reply. */
 import { Hono } from "hono";
-import { maxLength, minLength, object, optional, string } from "zod/mini";
+import { maxLength, minLength, object, optional, refine, string } from "zod/mini";
 import type { ChatSessionCore } from "../chat/chat-session";
 import { backendConfig } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readBody } from "../http/middleware";
 import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
+import { ApiAttachments, decodeAttachments } from "./message-attachments";
 
 // zod/mini imported by name, not zod: the Worker bundles only the checks it uses (docs/decisions/0009-scale.md).
 const SendMessage = object({
-  text: string({ error: "text: must be a string" }).check(
-    minLength(1, "text: must not be empty"),
-    maxLength(32_000, "text: must be at most 32000 characters"),
-  ),
+  text: string({ error: "text: must be a string" }).check(maxLength(32_000, "text: must be at most 32000 characters")),
   id: optional(
     string({ error: "id: must be a string" }).check(
       minLength(1, "id: must not be empty"),
       maxLength(128, "id: must be at most 128 characters"),
     ),
   ),
-});
+  attachments: optional(ApiAttachments),
+}).check(
+  refine((body) => body.text.length > 0 || (body.attachments?.length ?? 0) > 0, {
+    path: ["text"],
+    message: "text: must not be empty (unless the message has attachments)",
+  }),
+);
 
 /** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
 function chatKeyOf(chatId: string): string {
@@ -32,11 +36,13 @@ export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore>
   .post("/chats/:chatId/messages", async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
     const body = await readBody(c.req, SendMessage);
+    const attachments = body.attachments?.length ? decodeAttachments(body.attachments) : undefined;
     // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
     backendConfig(c.env);
     const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
       messageId: body.id,
       text: body.text,
+      attachments,
     });
     return c.json(record, created ? 202 : 200);
   })

@@ -18,6 +18,7 @@ import type { Registry } from "../registry/registry";
 import { registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
 import { chooseBackend } from "./backend-choice";
 import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
@@ -26,6 +27,7 @@ import { Outages, outagePolicy } from "./outage";
 import { holdThroughOutage } from "./outage-hold";
 import { RegistryReporter } from "./registry-reporter";
 import { chatSchema } from "./schema";
+import { type AttachmentDownloader, loadTurnAttachments } from "./turn-attachments";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
 
@@ -40,6 +42,8 @@ export interface MessageRecord {
   error?: string;
   /** Turns the backend accepted for it: 2 when a backend restart lost the first and it was submitted again. */
   attempts?: number;
+  /** What came with the message (images, files); their bytes are not shown. */
+  attachments?: AttachmentSummary[];
 }
 
 export interface EnqueueInput {
@@ -48,6 +52,8 @@ export interface EnqueueInput {
   text: string;
   /** Where the reply is pushed (JSON, opaque to the core: the observer reads it); absent for HTTP clients, who poll. */
   target?: string;
+  /** Images and files: their bytes (HTTP) are stored with the message, a platform's reference is downloaded in the turn. */
+  attachments?: NewAttachment[];
 }
 
 /** What `/stop` and `/new` did; `duplicate`: a redelivery of one already applied, which did nothing. */
@@ -75,6 +81,7 @@ export type ChatEnv = Env & Registries<Registry>;
 export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly inbox: Inbox;
   private readonly meta: ChatMeta;
+  private readonly attachments: AttachmentStore;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
@@ -97,12 +104,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(at);
       },
     });
+    migrate(ctx.storage, attachmentSchema);
+    this.attachments = new AttachmentStore(ctx.storage.sql);
   }
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
   async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
     const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
-    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt");
+    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt", input.attachments);
     return { created, record: this.recordOf(chat, message) };
   }
 
@@ -152,13 +161,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
-  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind) {
+  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind, attachments?: NewAttachment[]) {
     const now = Date.now();
     // The alarm this sets may wake the object without its name: keep the name for it.
     const name = this.ctx.id.name;
     if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
     const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
     if (result.created) {
+      if (attachments?.length) this.attachments.add(result.message.id, attachments);
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       this.backendUrl(); // picks (and remembers) this chat's host now, so status shows it while the message waits
@@ -242,6 +252,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       if (result.kind === "handover") return this.handOver();
       if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
       if (result.backendLost) this.meta.dropBackend();
+      this.attachments.dropData(message.id);
       this.meta.lastActivity = Date.now();
       this.reportSoon();
     }
@@ -261,6 +272,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         observer,
         deadline,
         now: Date.now,
+        attachments: () => loadTurnAttachments(this.attachments, message.id, this.attachmentDownloader(message)),
         onSubmitted: () => {
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
@@ -343,6 +355,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     return silentObserver;
   }
 
+  /**
+   * How this message's platform attachments are downloaded. The core has none to download (HTTP brings bytes); a subclass plugs platforms
+   * in.
+   */
+  protected attachmentDownloader(_message: InboxMessage): AttachmentDownloader | undefined {
+    return undefined;
+  }
+
   private releaseBlocker(request: ReleaseRequest, now: number): ReleaseResult["reason"] | null {
     if (this.meta.backend !== "live") return "not_live";
     if (this.meta.generation !== request.generation) return "stale_generation";
@@ -402,6 +422,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
     if (message.error !== null) record.error = message.error;
     if (message.kind === "prompt") record.attempts = message.attempt + (message.submitted ? 1 : 0);
+    const attachments = this.attachments.summary(message.id);
+    if (attachments.length) record.attachments = attachments;
     return record;
   }
 

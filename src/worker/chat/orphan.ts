@@ -7,6 +7,7 @@
  * one was lost, until the backend really is idle or ORPHAN_WAIT_MS passes.
  */
 import { log } from "../../shared/log";
+import type { TurnAttachment } from "../../shared/protocol-schemas";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
 
 /** How long to wait for an orphan to stop before the message fails `busy`. */
@@ -21,6 +22,7 @@ export interface OrphanWait {
   chatKey: string;
   turnId: string;
   text: string;
+  attachments?: TurnAttachment[];
   orphanTurnId: string | undefined;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -29,7 +31,7 @@ export interface OrphanWait {
 
 /** Aborts the orphan and submits our turn once the backend is idle; throws the last error when it never is. */
 export async function submitPastOrphan(wait: OrphanWait): Promise<void> {
-  const { client, chatKey, turnId, text } = wait;
+  const { client, chatKey, turnId, text, attachments } = wait;
   const now = wait.now ?? Date.now;
   const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const until = now() + (wait.maxWaitMs ?? ORPHAN_WAIT_MS);
@@ -39,7 +41,7 @@ export async function submitPastOrphan(wait: OrphanWait): Promise<void> {
   for (let poll = 1; ; poll++) {
     await sleep(delay);
     try {
-      await client.submitTurn(chatKey, turnId, text);
+      await client.submitTurn(chatKey, turnId, text, attachments);
       log.info("turn.orphan_cleared", { chat: chatKey, turnId, orphanTurnId: wait.orphanTurnId, polls: poll });
       return;
     } catch (err) {

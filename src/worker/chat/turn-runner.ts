@@ -6,10 +6,12 @@
 
 import { log } from "../../shared/log";
 import type { TurnEvent } from "../../shared/protocol";
+import type { TurnAttachment } from "../../shared/protocol-schemas";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
 import { isBackendOutage } from "../pi-client/outage";
 import type { Inbox, InboxMessage } from "./inbox";
 import { submitPastOrphan } from "./orphan";
+import { AttachmentError } from "./turn-attachments";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 export type TurnResult =
@@ -33,6 +35,8 @@ export interface TurnContext {
   onSubmitted: () => void;
   /** Called when a call to the backend went through (a submit, an events stream): an outage is over. */
   onReachable?: () => void;
+  /** The message's attachments for the turn request, read or downloaded when it is submitted (absent: none). */
+  attachments?: () => Promise<TurnAttachment[]>;
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
@@ -136,15 +140,22 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
 /** Submits the turn; a stray turn still running in our backend session is aborted and waited out first. */
 async function submit(ctx: TurnContext, turnId: string): Promise<(TurnFailure & { backendLost: boolean }) | { held: BackendError } | null> {
   const { client, chatKey, message } = ctx;
+  let attachments: TurnAttachment[] | undefined;
   try {
-    await client.submitTurn(chatKey, turnId, message.text);
+    attachments = await ctx.attachments?.();
+  } catch (err) {
+    if (!(err instanceof AttachmentError)) throw err;
+    return { code: err.code, detail: err.message, backendLost: false };
+  }
+  try {
+    await client.submitTurn(chatKey, turnId, message.text, attachments);
     return null;
   } catch (first) {
     let err = first;
     if (err instanceof BackendError && err.code === "busy" && err.runningTurnId !== turnId) {
       // One chat owns its backend session, so a turn we are not driving is an orphan (e.g. one whose stream we gave up on).
       try {
-        await submitPastOrphan({ client, chatKey, turnId, text: message.text, orphanTurnId: err.runningTurnId });
+        await submitPastOrphan({ client, chatKey, turnId, text: message.text, attachments, orphanTurnId: err.runningTurnId });
         return null;
       } catch (after) {
         err = after;

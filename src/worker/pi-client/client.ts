@@ -2,6 +2,7 @@
 
 import type { HealthResponse, ListSessionsResponse, ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
 import { isHeartbeat } from "../../shared/protocol";
+import type { TurnAttachment } from "../../shared/protocol-schemas";
 import { callDeadline, DEFAULT_CALL_TIMEOUT_MS } from "./call-timeout";
 import { readJsonLines } from "./ndjson";
 import { accessHint, type BackendTransport, directTransport, withTraceId } from "./transport";
@@ -49,8 +50,9 @@ export class PiBackendClient {
   }
 
   /** Starts a turn, or finds the one with this turnId (the backend never prompts twice for it). */
-  async submitTurn(sessionId: string, turnId: string, message: string): Promise<SubmitTurnResponse> {
-    const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns`, { turnId, message });
+  async submitTurn(sessionId: string, turnId: string, message: string, attachments?: TurnAttachment[]): Promise<SubmitTurnResponse> {
+    const body = attachments?.length ? { turnId, message, attachments } : { turnId, message };
+    const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns`, body);
     return (await res.json()) as SubmitTurnResponse;
   }
 

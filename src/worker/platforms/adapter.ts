@@ -3,6 +3,7 @@
  * verify the raw request, parse it into a chat message (or an explicit "ignore"), and
  * talk back through an outbound client (send, edit, typing, notice).
  */
+import type { NewAttachment } from "../chat/attachment-store";
 import type { ChatSessionCore } from "../chat/chat-session";
 import type { ChatSessions, Env } from "../config/env";
 
@@ -38,6 +39,13 @@ export interface ChatMessage {
   target: ReplyTarget;
   /** Set when the platform wants the command's reply as the webhook's own response (Slack slash commands). */
   answer?: (text: string) => unknown;
+  /** Photos and files, as references the platform's `download` fetches when the turn runs. */
+  attachments?: NewAttachment[];
+  /**
+   * Set when the message holds something the agent cannot take (a voice note, a sticker, a file too large): answered with this line, no
+   * turn.
+   */
+  unsupported?: string;
 }
 
 /** What a verified request turned out to be. */
@@ -59,6 +67,8 @@ export interface PlatformAdapter {
   parse(request: Request, rawBody: Uint8Array, env: Env): Promise<Inbound>;
   /** The client that sends replies on this platform. */
   outbound(env: Env): Outbound;
+  /** Downloads an attachment from the reference `parse` stored, refusing more than `maxBytes` (throws AttachmentError). */
+  download?(env: Env, ref: string, maxBytes: number): Promise<Uint8Array>;
 }
 
 /** Sends to a platform. Markdown in, the platform's own formatting out (plain text when the platform rejects it). */

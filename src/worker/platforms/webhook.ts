@@ -37,7 +37,7 @@ export function webhookRoute(adapter: PlatformAdapter) {
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
     if (inbound.kind === "answer") return c.json(inbound.body);
-    if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "")) {
+    if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "" && !hasMedia(inbound))) {
       log.info("webhook.ignored", {
         platform: adapter.platform,
         ...(inbound.kind === "ignore" ? { reason: inbound.reason } : { messageId: inbound.messageId, reason: "no text" }),
@@ -106,7 +106,25 @@ async function accept(
     later(`/${message.command} answer`, () => adapter.outbound(env).send(message.target, reply, { quote: true }));
     return;
   }
+  if (message.unsupported) {
+    // Never silence: one line saying what cannot be taken, once however often the platform redelivers.
+    if (await session.claim(`unsupported:${message.messageId}`, COMMAND_CLAIM_MS)) {
+      const text = message.unsupported;
+      later("unsupported notice", () => adapter.outbound(env).send(message.target, text, { quote: true }));
+    }
+    return;
+  }
   // Checked before storing: the platform gets a 500 and redelivers once the configuration is fixed.
   backendConfig(env);
-  await session.enqueue({ messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
+  await session.enqueue({
+    messageId: message.messageId,
+    text: message.text,
+    target: JSON.stringify(message.target),
+    ...(message.attachments?.length ? { attachments: message.attachments } : {}),
+  });
+}
+
+/** A message without text that still asks for something: attachments, or an answer that they cannot be taken. */
+function hasMedia(message: ChatMessage): boolean {
+  return Boolean(message.attachments?.length || message.unsupported);
 }

@@ -4,6 +4,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { API_MAX_MESSAGE_BODY_BYTES } from "../../../src/worker/http/body-limits";
 import { API_TOKEN, api, backendLog, freshChat, settled, unendingBody } from "../helpers";
 
 const OWN_ORIGIN = "https://evie.test";
@@ -68,7 +69,8 @@ describe("Origin", () => {
 
 describe("order of refusals: 403, 401, 415, 413, 400", () => {
   it("answers the first that applies", async () => {
-    const huge = JSON.stringify({ text: "x".repeat(70 * 1024) });
+    // The messages route takes attachments: its limit is API_MAX_MESSAGE_BODY_BYTES.
+    const huge = JSON.stringify({ text: "x".repeat(API_MAX_MESSAGE_BODY_BYTES) });
     const call = (headers: Record<string, string>, auth = true, body = huge) =>
       api("/api/chats/bad%20id!/messages", { method: "POST", auth, headers, body }).then(errorOf);
     expect(await call({ origin: "https://evil.example", "content-type": "text/plain" }, false)).toMatchObject({ status: 403 });
@@ -88,7 +90,19 @@ describe("body limit while streaming", () => {
       body: body.stream,
     });
     expect(await errorOf(res)).toMatchObject({ status: 413, code: "payload_too_large" });
-    // The 64 KiB limit plus what the runtime reads ahead, far from the body's endless whole.
+    // The messages route's limit (it takes attachments) plus what the runtime reads ahead, far from the body's endless whole.
+    expect(body.pulled()).toBeGreaterThan(API_MAX_MESSAGE_BODY_BYTES);
+    expect(body.pulled()).toBeLessThan(API_MAX_MESSAGE_BODY_BYTES + 1024 * 1024);
+  });
+
+  it("keeps 64 KiB on every other /api request", async () => {
+    const body = unendingBody();
+    const res = await SELF.fetch("https://evie.test/api/chats/a/messages/m1", {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body: body.stream,
+    });
+    expect(await errorOf(res)).toMatchObject({ status: 413, code: "payload_too_large" });
     expect(body.pulled()).toBeGreaterThan(64 * 1024);
     expect(body.pulled()).toBeLessThan(1024 * 1024);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { API_MAX_MESSAGE_BODY_BYTES } from "../../../src/worker/http/body-limits";
 import { API_TOKEN, api, backendLog, control, freshChat, script, send, settled } from "../helpers";
 
 const post = (chatId: string, body: unknown, init: RequestInit & { auth?: boolean } = {}) =>
@@ -72,7 +73,7 @@ describe("errors, 401, 413 and 400 (api-guards.test.ts has 403 and 415 and the w
   });
 
   it("checks auth before size and size before validation", async () => {
-    const huge = JSON.stringify({ text: "x".repeat(70 * 1024) });
+    const huge = JSON.stringify({ text: "x".repeat(API_MAX_MESSAGE_BODY_BYTES) });
     expect((await post("bad id!", huge, { auth: false })).status).toBe(401);
     const tooLarge = await post("bad id!", huge);
     expect(tooLarge.status).toBe(413);
@@ -80,11 +81,11 @@ describe("errors, 401, 413 and 400 (api-guards.test.ts has 403 and 415 and the w
     expect((await post("bad id!", "{not json")).status).toBe(400);
   });
 
-  it("refuses a body over 64 KiB even without Content-Length", async () => {
-    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+  it("refuses a body over its limit even without Content-Length", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(1024 * 1024));
     const stream = new ReadableStream({
       start(controller) {
-        for (let i = 0; i < 5; i++) controller.enqueue(chunk);
+        for (let i = 0; i <= API_MAX_MESSAGE_BODY_BYTES / chunk.length; i++) controller.enqueue(chunk);
         controller.close();
       },
     });

@@ -4,6 +4,7 @@
  */
 import { createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
+import { toBase64 } from "../../../src/shared/attachments";
 import worker from "../../../src/worker/index";
 import type { RecordedCall } from "../../fixtures/fake-platform-api";
 import { waitFor } from "../helpers";
@@ -109,7 +110,25 @@ export function failTelegram(failure: {
   return scriptFailure(inject("fakeTelegramPort"), failure);
 }
 
+/** Makes the fake Telegram serve `bytes` for `fileId` (getFile then the file link); `fileSize` overrides the size getFile reports. */
+export async function telegramFile(fileId: string, bytes: Uint8Array, fileSize?: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${inject("fakeTelegramPort")}/_control/file`, {
+    method: "POST",
+    body: JSON.stringify({ fileId, base64: toBase64(bytes), fileSize }),
+  });
+  await res.body?.cancel();
+}
+
 // ---------------------------------------------------------------- Slack
+
+/** Makes the fake Slack serve `bytes` as file `id` (or its sign-in page, with `signIn`); returns its url_private. */
+export async function slackFile(id: string, name: string, bytes: Uint8Array, options: { signIn?: boolean } = {}): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${inject("fakeSlackPort")}/_control/file`, {
+    method: "POST",
+    body: JSON.stringify({ id, name, base64: toBase64(bytes), ...options }),
+  });
+  return ((await res.json()) as { url: string }).url;
+}
 
 /** A direct message event, as in Slack's message.im example. */
 export function slackDirectMessage(input: {

@@ -22,6 +22,8 @@ const REASONS = new Map<string, string>([
   ["unauthorized", "the agent's server did not accept the relay's credentials"],
   ["config_error", "the relay is not configured correctly; its operator can see why in the log"],
   ["internal_error", "something went wrong in the relay"],
+  ["attachment_unavailable", "your attachment could not be downloaded from the chat platform; send it again"],
+  ["attachment_too_large", "your attachment is too large (images up to 5 MiB, files up to 10 MiB)"],
 ]);
 
 /** For a code without its own line (a new backend code, `http_502`, …). */

@@ -8,6 +8,7 @@ import { type Inbound, ignore, MalformedPayloadError, type PlatformAdapter, pars
 import { encodeChatKey } from "../chat-key";
 import { parseCommand } from "../command-names";
 import { helpText } from "../commands";
+import { downloadSlackFile, type SlackFile, slackMedia } from "./files";
 import { SlackOutbound } from "./outbound";
 
 /** Slack's replay window for signed requests. */
@@ -23,6 +24,7 @@ interface SlackEvent {
   thread_ts?: string;
   channel: string;
   channel_type?: string;
+  files?: SlackFile[];
 }
 
 interface EventPayload {
@@ -60,11 +62,20 @@ export const slack: PlatformAdapter = {
     if (!event || !payload.event_id || !payload.team_id)
       throw new MalformedPayloadError("invalid_event", "event_callback needs event, event_id and team_id");
     // The bot's own posts arrive with bot_id and no subtype: answering them would loop forever.
-    if (event.bot_id || event.subtype) return ignore(`event ${payload.event_id}: ${event.subtype ?? "bot message"}`);
-    if (!event.user || event.text === undefined) return ignore(`event ${payload.event_id}: no user or text`);
-    const base = { kind: "message" as const, userId: `slack:${event.user}`, messageId: `slack-${payload.event_id}` };
+    // A message with files (file_share) is a message like any other; other subtypes are edits, joins...
+    if (event.bot_id || (event.subtype && event.subtype !== "file_share"))
+      return ignore(`event ${payload.event_id}: ${event.subtype ?? "bot message"}`);
+    if (!event.user || (event.text === undefined && !event.files?.length)) return ignore(`event ${payload.event_id}: no user or text`);
+    const media = slackMedia(event.files);
+    const base = {
+      kind: "message" as const,
+      userId: `slack:${event.user}`,
+      messageId: `slack-${payload.event_id}`,
+      ...(media.attachments.length ? { attachments: media.attachments } : {}),
+      ...(media.unsupported ? { unsupported: media.unsupported } : {}),
+    };
     if (event.type === "message" && event.channel_type === "im") {
-      const text = event.text.trim();
+      const text = (event.text ?? "").trim();
       return {
         ...base,
         chatKey: encodeChatKey({ platform: "slack", team: payload.team_id, channel: event.channel }),
@@ -76,7 +87,7 @@ export const slack: PlatformAdapter = {
     // A mention inside a DM also arrives as the IM message above; answering both would reply twice.
     if (event.type === "app_mention" && !event.channel.startsWith("D")) {
       const threadTs = event.thread_ts ?? event.ts;
-      const text = event.text.replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>[\s,:]*)+/, "").trim();
+      const text = (event.text ?? "").replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>[\s,:]*)+/, "").trim();
       return {
         ...base,
         chatKey: encodeChatKey({ platform: "slack", team: payload.team_id, channel: event.channel, threadTs }),
@@ -89,6 +100,8 @@ export const slack: PlatformAdapter = {
   },
 
   outbound: (env) => SlackOutbound.fromEnv(env),
+
+  download: downloadSlackFile,
 };
 
 /**

@@ -10,6 +10,7 @@ import type { Env } from "../../config/env";
 import { type ChatMessage, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
 import { encodeChatKey } from "../chat-key";
 import { parseCommand } from "../command-names";
+import { downloadTelegramFile, telegramMedia } from "./files";
 import { botIdOf, TelegramOutbound, telegramApi } from "./outbound";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
@@ -36,8 +37,9 @@ export const telegram: PlatformAdapter = {
     const message = update.message;
     if (!message) return ignore(`update ${update.update_id} carries no new message (${Object.keys(update).join(",")})`);
     if (!message.from || message.from.is_bot) return ignore(`update ${update.update_id}: not from a person`);
-    const text = message.text ?? message.caption;
-    if (!text) return ignore(`update ${update.update_id}: no text or caption`);
+    const text = message.text ?? message.caption ?? "";
+    const media = telegramMedia(message);
+    if (!text && !media.attachments.length && !media.unsupported) return ignore(`update ${update.update_id}: no text, caption or media`);
     const entities = message.entities ?? message.caption_entities ?? [];
     const chat: Omit<ChatMessage, "text" | "command"> = {
       kind: "message",
@@ -50,6 +52,8 @@ export const telegram: PlatformAdapter = {
         replyTo: message.message_id,
         ...(message.is_topic_message && message.message_thread_id ? { threadId: message.message_thread_id } : {}),
       },
+      ...(media.attachments.length ? { attachments: media.attachments } : {}),
+      ...(media.unsupported ? { unsupported: media.unsupported } : {}),
     };
     const isPrivate = message.chat.type === "private";
     const commandEntity = entities.find((e) => e.type === "bot_command" && e.offset === 0);
@@ -71,6 +75,8 @@ export const telegram: PlatformAdapter = {
   },
 
   outbound: (env) => new TelegramOutbound(telegramApi(env)),
+
+  download: downloadTelegramFile,
 };
 
 /** The entity that mentions this bot (by @username, or by id for users without one), if any. */

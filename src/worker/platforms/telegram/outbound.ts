@@ -33,8 +33,12 @@ export const telegramHtml: MarkdownStyle = {
 
 /** The grammY client for this deployment's bot. */
 export function telegramApi(env: Env): Api {
-  const apiRoot = (env.TELEGRAM_API_BASE || DEFAULT_API_BASE).replace(/\/+$/, "");
-  return new Api(required(env, "TELEGRAM_BOT_TOKEN"), { apiRoot, timeoutSeconds: 30 });
+  return new Api(required(env, "TELEGRAM_BOT_TOKEN"), { apiRoot: telegramApiRoot(env), timeoutSeconds: 30 });
+}
+
+/** The Bot API's base URL (TELEGRAM_API_BASE), without a trailing slash. */
+export function telegramApiRoot(env: Env): string {
+  return (env.TELEGRAM_API_BASE || DEFAULT_API_BASE).replace(/\/+$/, "");
 }
 
 /** The bot's numeric id: the part of the token before the colon. */
