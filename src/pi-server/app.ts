@@ -11,12 +11,14 @@ import {
   SteerRequest,
   SubmitTurnRequest,
   type SubmitTurnResponse,
+  TRACE_ID_HEADER,
 } from "../shared/protocol";
 import { requireBearer } from "./auth";
 import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
 import { type BackendEnv, checkRequestTarget, limitBody, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
+import { logTurn, traceIdOf } from "./turn-logging";
 
 /** Builds the app around a session manager; `token` is PI_BACKEND_TOKEN. */
 export function createBackendApp(manager: SessionManager, token: string): Hono<BackendEnv> {
@@ -41,6 +43,7 @@ export function createBackendApp(manager: SessionManager, token: string): Hono<B
     const sessionId = idParam(c.req.param("sessionId"), "sessionId");
     const body = await readBody(c.req, SubmitTurnRequest);
     const { turn, created } = manager.submitTurn(sessionId, body.turnId, body.message);
+    if (created) logTurn(turn, traceIdOf(c.req.header(TRACE_ID_HEADER)));
     return c.json({ turnId: turn.turnId, state: turn.state } satisfies SubmitTurnResponse, created ? 202 : 200);
   });
 

@@ -6,6 +6,7 @@ import { Mutex } from "async-mutex";
 import { log } from "../shared/log";
 import type { SessionState, TurnEventBody } from "../shared/protocol";
 import { PiEventTranslator, turnError } from "./pi-events";
+import { logPiExit } from "./pi-exit-log";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
 
@@ -154,6 +155,7 @@ export class Session {
       throw error;
     }
     this.process = process;
+    log.info("pi.spawn", { session: this.sessionId, pid: process.pid });
     void process.closed.then((exit) => this.onProcessClosed(exit));
     try {
       await process.ready(this.deps.readyTimeoutMs);
@@ -269,6 +271,7 @@ export class Session {
 
   private onProcessClosed(exit: PiExit): void {
     this.isReady = false;
+    logPiExit(this.sessionId, this.process?.pid, exit, this.stopping);
     const running = this.running;
     // Order matters: forget the turn and leave the manager's map first, then tell the client,
     // so its retry finds no running turn and starts a fresh process.

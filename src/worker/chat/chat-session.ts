@@ -19,6 +19,7 @@ import { migrate } from "../storage/migrations";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { chatSchema } from "./schema";
+import { traceIdFor } from "./trace-id";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
 
@@ -106,6 +107,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
     const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
     if (result.created) {
+      log.info("message.accepted", { chat: name ?? this.meta.chatKey, messageId: result.message.id, kind, chars: text.length });
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       await this.report();
@@ -189,8 +191,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       observer = this.observerFor(message);
       await observer.started();
+      const traceId = await traceIdFor(chatKey, message.turnId!);
       return await runTurn({
-        client: this.client(),
+        client: this.client().withTrace(traceId),
+        traceId,
+        startedAt: Date.now(),
         inbox: this.inbox,
         chatKey,
         message,
