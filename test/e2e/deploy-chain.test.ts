@@ -2,16 +2,21 @@
  * The deployed chain in miniature: wrangler dev (the Worker) → a stand-in for Cloudflare Access and
  * the tunnel → the pi server as its own process → the real pi → the fake LLM. One message goes
  * through with the Access service token on every backend call, and its trace id shows up in both
- * the Worker's and the server's log lines.
+ * the Worker's and the server's log lines. Then `npm run doctor` checks that chain (with fake
+ * Telegram and Slack APIs): all ✓, then ✗ with a fix for a wrong token, a stale webhook and,
+ * last, the server stopped.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type AccessProxy, startAccessProxy } from "../fixtures/access-proxy";
 import { type BackendProcess, startBackendProcess } from "../fixtures/backend-process";
 import { ACCESS_TOKEN } from "../fixtures/fake-backend";
 import { fakeReplyText } from "../fixtures/fake-llm";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fixtures/fake-slack";
+import { FAKE_TELEGRAM_TOKEN, FakeTelegram } from "../fixtures/fake-telegram";
 import { logLines } from "../fixtures/log-lines";
 import { startWranglerDev, type WranglerDev } from "../fixtures/wrangler-dev";
 
@@ -22,9 +27,15 @@ let backend: BackendProcess;
 let access: AccessProxy;
 let worker: WranglerDev;
 let persistTo: string;
+const telegram = new FakeTelegram();
+const slack = new FakeSlack();
+let telegramBase: string;
+let slackBase: string;
 
 beforeAll(async () => {
   backend = await startBackendProcess(BACKEND_TOKEN);
+  telegramBase = `http://127.0.0.1:${await telegram.start()}`;
+  slackBase = `http://127.0.0.1:${await slack.start()}/api`;
   access = await startAccessProxy(`http://127.0.0.1:${backend.port}`, ACCESS_TOKEN);
   persistTo = mkdtempSync(join(tmpdir(), "evie-deploy-chain-"));
   worker = await startWranglerDev({
@@ -43,6 +54,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await access?.close();
+  await telegram.stop();
+  await slack.stop();
   await backend?.close();
   if (persistTo) rmSync(persistTo, { recursive: true, force: true });
 });
@@ -111,3 +124,72 @@ it("logs one message's trace id on both sides: the Worker's turn lines and the s
   // The server's pi for this chat was spawned, and says so.
   expect(logLines(backend.output.stdout).some((l) => l.event === "pi.spawn" && l.session === `http:${chat}`)).toBe(true);
 }, 90_000);
+
+/** Runs `npm run doctor`'s script against this stack, with the platform tokens in a .dev.vars of its own. */
+async function doctor(...flags: string[]): Promise<{ code: number; lines: string[] }> {
+  const devVars = join(persistTo, "doctor.dev.vars");
+  const vars = [
+    `API_TOKEN=${API_TOKEN}`,
+    `TELEGRAM_BOT_TOKEN=${FAKE_TELEGRAM_TOKEN}`,
+    `TELEGRAM_API_BASE=${telegramBase}`,
+    `SLACK_BOT_TOKEN=${FAKE_SLACK_TOKEN}`,
+    `SLACK_API_BASE=${slackBase}`,
+  ];
+  writeFileSync(devVars, `${vars.join("\n")}\n`, { mode: 0o600 });
+  const script = resolve(import.meta.dirname, "../../scripts/doctor.mjs");
+  const { API_TOKEN: _a, TELEGRAM_BOT_TOKEN: _t, SLACK_BOT_TOKEN: _s, WORKER_URL: _w, ...env } = process.env;
+  return new Promise((done) => {
+    execFile(process.execPath, [script, "--url", worker.url, "--dev-vars", devVars, ...flags], { env }, (error, stdout) => {
+      console.log(stdout); // the closing note quotes it
+      done({ code: error ? (error.code as number) : 0, lines: stdout.trim().split("\n") });
+    });
+  });
+}
+
+async function setTelegramWebhook(url: string): Promise<void> {
+  const res = await fetch(`${telegramBase}/bot${FAKE_TELEGRAM_TOKEN}/setWebhook`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ url }),
+  });
+  expect(res.status).toBe(200);
+}
+
+it("npm run doctor: every link ✓ on the running stack", async () => {
+  await setTelegramWebhook(`${worker.url}/webhooks/telegram`);
+  const { code, lines } = await doctor();
+  const marks = lines.filter((l) => /^[✓✗-] /.test(l));
+  expect(marks.map((l) => l.slice(0, 1))).toEqual(["✓", "✓", "✓", "✓", "✓"]);
+  expect(marks[0]).toContain("Worker reachable");
+  expect(marks[2]).toMatch(/pi backend reachable from the Worker at http:\/\/127\.0\.0\.1:\d+ \(url; \d+ pi processes/);
+  expect(marks[3]).toContain(`${worker.url}/webhooks/telegram`);
+  expect(marks[4]).toContain("Slack bot token works");
+  expect(code).toBe(0);
+}, 60_000);
+
+it("npm run doctor: ✗ with a fix for a refused token and for a webhook pointing elsewhere", async () => {
+  const wrongToken = await doctor("--token", "not-the-api-token-0000");
+  expect(wrongToken.code).toBe(1);
+  const refused = wrongToken.lines.findIndex((l) => l.startsWith("✗ API token refused (401)"));
+  expect(refused).toBeGreaterThanOrEqual(0);
+  expect(wrongToken.lines[refused + 1]).toMatch(/^ {4}fix: /);
+  expect(wrongToken.lines.some((l) => l.startsWith("- pi backend: skipped"))).toBe(true);
+
+  await setTelegramWebhook("https://old-worker.example/webhooks/telegram");
+  const stale = await doctor();
+  expect(stale.code).toBe(1);
+  const line = stale.lines.findIndex((l) => l.startsWith("✗ Telegram webhook points at https://old-worker.example"));
+  expect(stale.lines[line + 1]).toContain(`npm run telegram:webhook -- ${worker.url}`);
+  await setTelegramWebhook(`${worker.url}/webhooks/telegram`);
+}, 60_000);
+
+// Last: it stops the server.
+it("npm run doctor: the backend line is ✗ with its fix once the server is stopped, the rest still ✓", async () => {
+  await backend.close();
+  const { code, lines } = await doctor();
+  expect(code).toBe(1);
+  const line = lines.findIndex((l) => l.startsWith("✗ pi backend not reachable from the Worker: backend_unreachable"));
+  expect(line).toBeGreaterThanOrEqual(0);
+  expect(lines[line + 1]).toContain("start the pi server");
+  expect(lines.filter((l) => l.startsWith("✓ "))).toHaveLength(4);
+}, 60_000);
