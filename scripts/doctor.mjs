@@ -120,7 +120,7 @@ function backendFix(code) {
         : "start the pi server (`sudo systemctl start evie-pi-server`, or `docker compose -f deploy/compose.yaml up -d`), " +
             "check `cloudflared tunnel info`, and that PI_BACKEND_URL is the tunnel's hostname";
     case "backend_unauthorized":
-      return "give the Worker and the server the same PI_BACKEND_TOKEN (`npx wrangler secret put PI_BACKEND_TOKEN`, then restart the server)";
+      return "give the Worker and the server the same PI_BACKEND_TOKEN (`npx wrangler secret put PI_BACKEND_TOKEN`, restart the server)";
     case "backend_access_denied":
       return (
         "set the Access service token on the Worker: `npx wrangler secret put PI_BACKEND_ACCESS_CLIENT_ID` and `..._SECRET`, " +
@@ -152,9 +152,10 @@ else {
     bad(`Telegram webhook points at ${result.url || "nothing"}, not ${expected}`, setWebhook);
   } else if (result.last_error_message) {
     const when = result.last_error_date ? ` at ${new Date(result.last_error_date * 1000).toISOString()}` : "";
+    const pending = `${result.pending_update_count} updates pending`;
     bad(
-      `Telegram webhook set, but its last delivery failed${when}: ${result.last_error_message} (${result.pending_update_count} updates pending)`,
-      "a 401/403 means TELEGRAM_WEBHOOK_SECRET differs between the Worker and the webhook: run " + setWebhook,
+      `Telegram webhook set, but its last delivery failed${when}: ${result.last_error_message} (${pending})`,
+      `a 401/403 means TELEGRAM_WEBHOOK_SECRET differs between the Worker and the webhook: run ${setWebhook}`,
     );
   } else {
     ok(`Telegram webhook points at ${expected} (${result.pending_update_count} updates pending, no delivery error)`);
