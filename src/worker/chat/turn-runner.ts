@@ -166,7 +166,9 @@ type Terminal = { ok: true; text: string } | ({ ok: false; backendLost: boolean 
 function terminalOf(event: TurnEvent): Terminal | null {
   if (event.type === "turn_end") return { ok: true, text: event.text };
   if (event.type === "turn_error") {
-    return { ok: false, code: event.code, detail: event.message, backendLost: event.code === "process_crashed" };
+    // Both mean the backend no longer holds this session's process: drop the handle (a stopped server lost the turn).
+    const backendLost = event.code === "process_crashed" || event.code === "backend_lost_turn";
+    return { ok: false, code: event.code, detail: event.message, backendLost };
   }
   return null;
 }
