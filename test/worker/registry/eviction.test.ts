@@ -99,7 +99,7 @@ describe("crash cleanup and generations", () => {
   it.each([
     ["process_crashed", "the backend process crashes mid-turn"],
     ["backend_lost_turn", "the backend shuts down before the turn ends"],
-  ] as const)("drops the backend handle on %s: %s", async (code) => {
+  ] as const)("drops the backend handle on %s: %s", async (code, _when) => {
     const chat = freshChat();
     await finishedTurn(chat);
     const before = await env.CHAT_SESSION.getByName(`http:${chat}`).snapshot();
