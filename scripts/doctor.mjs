@@ -104,7 +104,8 @@ else {
   const backend = await call(`${workerUrl}/api/backend`, { headers: auth });
   const b = backend.body;
   if (backend.res?.status === 200 && b?.reachable) {
-    ok(`pi backend reachable from the Worker at ${b.url} (${b.via}; ${b.processes} pi processes, ${b.running} in a turn; ${b.ms} ms)`);
+    const processes = `${b.processes} pi process${b.processes === 1 ? "" : "es"}, ${b.running} in a turn`;
+    ok(`pi backend reachable from the Worker at ${b.url} (${b.via}; ${processes}; ${b.ms} ms)`);
   } else {
     const code = b?.error?.code ?? `http_${backend.res?.status}`;
     const message = b?.error?.message ?? backend.error ?? backend.text?.slice(0, 200);

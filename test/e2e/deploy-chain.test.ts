@@ -161,7 +161,7 @@ it("npm run doctor: every link ✓ on the running stack", async () => {
   const marks = lines.filter((l) => /^[✓✗-] /.test(l));
   expect(marks.map((l) => l.slice(0, 1))).toEqual(["✓", "✓", "✓", "✓", "✓"]);
   expect(marks[0]).toContain("Worker reachable");
-  expect(marks[2]).toMatch(/pi backend reachable from the Worker at http:\/\/127\.0\.0\.1:\d+ \(url; \d+ pi processes/);
+  expect(marks[2]).toMatch(/pi backend reachable from the Worker at http:\/\/127\.0\.0\.1:\d+ \(url; \d+ pi process(es)?, \d+ in a turn/);
   expect(marks[3]).toContain(`${worker.url}/webhooks/telegram`);
   expect(marks[4]).toContain("Slack bot token works");
   expect(code).toBe(0);

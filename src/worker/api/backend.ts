@@ -50,7 +50,10 @@ export const backend = new Hono<{ Bindings: Env }>().get("/backend", async (c) =
 /** Which link failed, as a 502 the caller can act on. */
 function brokenLink(err: BackendError, url: string): ApiError {
   const at = `the pi backend at ${url}`;
-  if (err.code === "unreachable") return new ApiError(502, "backend_unreachable", `${at} is unreachable: ${err.message}`);
+  if (err.code === "unreachable") {
+    const why = err.message.replace(/^pi backend unreachable: /, "");
+    return new ApiError(502, "backend_unreachable", `${at} is unreachable (${why}): nothing answers there`);
+  }
   if (err.code === "unauthorized") {
     return new ApiError(502, "backend_unauthorized", `${at} refused PI_BACKEND_TOKEN: the Worker's and the server's tokens differ`);
   }
