@@ -27,7 +27,7 @@ export interface BackendStatus {
 
 export const backend = new Hono<{ Bindings: Env }>().get("/backend", async (c) => {
   const { url, token } = backendConfig(c.env);
-  const client = new PiBackendClient(url, token, backendTransport(c.env));
+  const client = new PiBackendClient(url, token, { transport: backendTransport(c.env) });
   const started = Date.now();
   try {
     const health = await client.health();

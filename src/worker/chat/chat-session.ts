@@ -315,6 +315,6 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   private client(): PiBackendClient {
     const { url, token } = backendConfig(this.env);
-    return new PiBackendClient(url, token, backendTransport(this.env));
+    return new PiBackendClient(url, token, { transport: backendTransport(this.env) });
   }
 }

@@ -17,16 +17,26 @@ export class BackendError extends Error {
   }
 }
 
+/** How the client reaches the backend. */
+export interface PiClientOptions {
+  /** Which fetch and extra headers (transport.ts); default: the global fetch, no extra headers. */
+  transport?: BackendTransport;
+}
+
 export class PiBackendClient {
+  private readonly transport: BackendTransport;
+
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
-    private readonly transport: BackendTransport = directTransport,
-  ) {}
+    private readonly options: PiClientOptions = {},
+  ) {
+    this.transport = options.transport ?? directTransport;
+  }
 
   /** The same client sending `traceId` as `X-Trace-Id` on every call (one per turn; the backend logs it). */
   withTrace(traceId: string): PiBackendClient {
-    return new PiBackendClient(this.baseUrl, this.token, withTraceId(this.transport, traceId));
+    return new PiBackendClient(this.baseUrl, this.token, { ...this.options, transport: withTraceId(this.transport, traceId) });
   }
 
   /** The backend's `/healthz`: up, and how many sessions (pi processes) it holds. */
