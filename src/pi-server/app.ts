@@ -3,7 +3,14 @@ import { Hono } from "hono";
 import { HttpError } from "../shared/http/http-error";
 import { jsonBodyReader } from "../shared/http/json-body";
 import { log } from "../shared/log";
-import { type HealthResponse, isValidId, type ListSessionsResponse, type SubmitTurnResponse } from "../shared/protocol";
+import {
+  type HealthResponse,
+  isValidId,
+  type ListSessionsResponse,
+  PROTOCOL_MAX_BODY_BYTES,
+  type SubmitTurnResponse,
+  TRACE_ID_HEADER,
+} from "../shared/protocol";
 import { attachmentsTooLarge, SteerRequest, SubmitTurnWithAttachments } from "../shared/protocol-schemas";
 import { requireBearer } from "./auth";
 import { limitBodies } from "./body-limits";
@@ -11,6 +18,7 @@ import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
 import { type BackendEnv, checkRequestTarget, refuseBrowsers, requireJsonPosts } from "./request-guards";
 import type { SessionManager } from "./session-manager";
+import { logTurn, traceIdOf } from "./turn-logging";
 
 /** Settings of the HTTP surface itself. */
 export interface BackendAppOptions {
@@ -43,6 +51,7 @@ export function createBackendApp(manager: SessionManager, token: string, options
     const tooLarge = body.attachments && attachmentsTooLarge(body.attachments);
     if (tooLarge) throw new BackendError(413, "too_large", tooLarge);
     const { turn, created } = manager.submitTurn(sessionId, body.turnId, body.message, body.attachments);
+    if (created) logTurn(turn, traceIdOf(c.req.header(TRACE_ID_HEADER)));
     return c.json({ turnId: turn.turnId, state: turn.state } satisfies SubmitTurnResponse, created ? 202 : 200);
   });
 

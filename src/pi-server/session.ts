@@ -7,6 +7,7 @@ import { log } from "../shared/log";
 import type { SessionState, TurnEventBody } from "../shared/protocol";
 import type { PromptImage } from "./attachments";
 import { PiEventTranslator, turnError } from "./pi-events";
+import { logPiExit } from "./pi-exit-log";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
 
@@ -162,6 +163,7 @@ export class Session {
       throw error;
     }
     this.process = process;
+    log.info("pi.spawn", { session: this.sessionId, pid: process.pid });
     void process.closed.then((exit) => this.onProcessClosed(exit));
     try {
       await process.ready(this.deps.readyTimeoutMs);
@@ -290,6 +292,7 @@ export class Session {
 
   private onProcessClosed(exit: PiExit): void {
     this.isReady = false;
+    logPiExit(this.sessionId, this.process?.pid, exit, this.stopping);
     const running = this.running;
     // Order matters: forget the turn and leave the manager's map first, then tell the client,
     // so its retry finds no running turn and starts a fresh process.

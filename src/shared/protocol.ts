@@ -93,16 +93,7 @@ export const EVENTS_CONTENT_TYPE = "application/x-ndjson";
 /** Minimum time a finished turn's events stay readable. */
 export const FINISHED_TURN_RETENTION_MS = 10 * 60_000;
 
-/**
- * Request header carrying the client's trace id for a turn (optional): the backend writes it on its
- * log lines for that turn, so one message can be followed through both logs.
- */
-export const TRACE_ID_HEADER = "x-trace-id";
-
-/** A trace id the backend accepts and logs: 1-128 of `[A-Za-z0-9._:-]`; anything else is ignored. */
-export function isValidTraceId(id: string): boolean {
-  return ID_PATTERN.test(id);
-}
+export { isValidTraceId, TRACE_ID_HEADER } from "./trace-id";
 
 /**
  * A keep-alive line on an events stream: written whenever nothing else was written for

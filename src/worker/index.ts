@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { adapters } from "./adapters";
+import { backend } from "./api/backend";
 import { messages } from "./api/messages";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
@@ -27,7 +28,8 @@ const api = new Hono<{ Bindings: Env }>()
   .use(requireJsonPost)
   .use(limitApiBody)
   .route("/", messages)
-  .route("/", status);
+  .route("/", status)
+  .route("/", backend);
 
 const app = new Hono<{ Bindings: Env }>()
   .get("/healthz", (c) => c.json({ ok: true }))

@@ -20,7 +20,7 @@ describe("systemd unit", () => {
   const setting = (name: string) => [...unit.matchAll(new RegExp(`^${name}=(.*)$`, "gm"))].map((m) => m[1]!);
 
   it("runs the build as its own user, restarts on failure, and signals the server, not pi", () => {
-    expect(setting("ExecStart")[0]).toMatch(/ dist\/pi-server\.mjs$|\/dist\/pi-server\.mjs$/);
+    expect(setting("ExecStart")[0]).toMatch(/^\/\S+\/node \/\S+\/dist\/pi-server\.mjs$/);
     expect(setting("User")[0]).toBeTruthy();
     expect(setting("User")[0]).not.toBe("root");
     expect(setting("Restart")).toEqual(["on-failure"]);

@@ -262,6 +262,22 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
     );
   });
 
+  it("accepts X-Trace-Id on a submit and an events request, and never refuses a malformed one", async () => {
+    for (const [turnId, traceId] of [
+      ["t1", "0123456789abcdef0123456789abcdef"],
+      ["t2", "not a valid trace id / ".repeat(8)],
+    ] as const) {
+      const sessionId = session();
+      const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/json", "x-trace-id": traceId };
+      const body = JSON.stringify({ turnId, message: "traced" });
+      const submitted = await fetch(`${server.url}/v1/sessions/${sessionId}/turns`, { method: "POST", headers, body });
+      expect(submitted.status).toBe(202);
+      const stream = await fetch(`${server.url}/v1/sessions/${sessionId}/turns/${turnId}/events`, { headers });
+      expect(stream.status).toBe(200);
+      expect((await readNdjson(stream)).at(-1)).toMatchObject({ type: "turn_end", text: server.replyTo("traced") });
+    }
+  });
+
   it("answers 404 not_found for a route it does not have", async () => {
     await expectError(await call("GET", "/v1/nothing-here"), 404, "not_found");
   });

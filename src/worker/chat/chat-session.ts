@@ -27,6 +27,7 @@ import { Outages, outagePolicy } from "./outage";
 import { holdThroughOutage } from "./outage-hold";
 import { RegistryReporter } from "./registry-reporter";
 import { chatSchema } from "./schema";
+import { traceIdFor } from "./trace-id";
 import { type AttachmentDownloader, loadTurnAttachments } from "./turn-attachments";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
@@ -169,6 +170,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
     if (result.created) {
       if (attachments?.length) this.attachments.add(result.message.id, attachments);
+      log.info("message.accepted", { chat: name ?? this.meta.chatKey, messageId: result.message.id, kind, chars: text.length });
       this.meta.lastActivity = now;
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
       this.backendUrl(); // picks (and remembers) this chat's host now, so status shows it while the message waits
@@ -264,8 +266,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     try {
       observer = this.observerFor(message);
       await observer.started();
+      const traceId = await traceIdFor(chatKey, message.turnId!);
       const result = await runTurn({
-        client: this.client(),
+        client: this.client().withTrace(traceId),
+        traceId,
+        startedAt: Date.now(),
         inbox: this.inbox,
         chatKey,
         message,
@@ -429,7 +434,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   private client(): PiBackendClient {
     const { urls, token } = backendConfig(this.env);
-    return new PiBackendClient(chooseBackend(this.meta, urls, this.chatKey), token, backendTransport(this.env), {
+    return new PiBackendClient(chooseBackend(this.meta, urls, this.chatKey), token, {
+      transport: backendTransport(this.env),
       timeoutMs: piCallTimeoutSeconds(this.env) * 1000,
     });
   }

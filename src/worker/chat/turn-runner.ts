@@ -23,7 +23,12 @@ export type TurnResult =
   | { kind: "held"; error: BackendError };
 
 export interface TurnContext {
+  /** Sends `traceId` on every call (PiBackendClient.withTrace). */
   client: PiBackendClient;
+  /** This turn's trace id, on every log line about it (chat/trace-id.ts). */
+  traceId: string;
+  /** Epoch ms this invocation started driving the turn: log lines' `ms` count from here. */
+  startedAt: number;
   inbox: Inbox;
   chatKey: string;
   message: InboxMessage;
@@ -50,7 +55,8 @@ const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
   const { client, inbox, chatKey, message, now } = ctx;
   const turnId = message.turnId!;
-  const startedAt = now();
+  const { startedAt, traceId } = ctx;
+  log.info("turn.start", { chat: chatKey, messageId: message.id, turnId, traceId, resumed: message.submitted, afterSeq: message.lastSeq });
 
   if (!message.submitted) {
     const failure = await submit(ctx, turnId);
@@ -99,7 +105,14 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
             await ctx.observer.finished({ ok: true, text: terminal.text });
             inbox.finish(message.seq, terminal.text, event.seq, now());
             // ms covers this alarm invocation only: a turn handed over or re-attached after a restart started earlier.
-            log.info("turn.end", { chat: chatKey, messageId: message.id, turnId, ms: now() - startedAt, chars: terminal.text.length });
+            log.info("turn.end", {
+              chat: chatKey,
+              messageId: message.id,
+              turnId,
+              traceId,
+              ms: now() - startedAt,
+              chars: terminal.text.length,
+            });
             return { kind: "finished", backendLost: false };
           }
           return finishFailed(ctx, terminal, terminal.backendLost);
@@ -133,7 +146,9 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
       // Kept, not failed: the alarm re-attaches with backoff until the outage hold runs out (outage.ts).
       return { kind: "held", error: lastError ?? new BackendError("unreachable", "lost the turn's event stream and could not re-attach") };
     }
-    await sleep(Math.min(200 * 2 ** (failedAttempts - 1), 5_000));
+    const delayMs = Math.min(200 * 2 ** (failedAttempts - 1), 5_000);
+    log.info("turn.retry", { chat: chatKey, messageId: message.id, turnId, traceId, attempt: failedAttempts, afterSeq: lastSeq, delayMs });
+    await sleep(delayMs);
   }
 }
 
@@ -196,7 +211,9 @@ type Terminal = { ok: true; text: string } | ({ ok: false; backendLost: boolean 
 function terminalOf(event: TurnEvent): Terminal | null {
   if (event.type === "turn_end") return { ok: true, text: event.text };
   if (event.type === "turn_error") {
-    return { ok: false, code: event.code, detail: event.message, backendLost: event.code === "process_crashed" };
+    // Both mean the backend no longer holds this session's process: drop the handle (a stopped server lost the turn).
+    const backendLost = event.code === "process_crashed" || event.code === "backend_lost_turn";
+    return { ok: false, code: event.code, detail: event.message, backendLost };
   }
   return null;
 }
@@ -205,7 +222,8 @@ function terminalOf(event: TurnEvent): Terminal | null {
 async function finishFailed(ctx: TurnContext, failure: TurnFailure, backendLost: boolean): Promise<TurnResult> {
   const { code, detail } = failure;
   const error = describeFailure(failure);
-  const fields = { chat: ctx.chatKey, messageId: ctx.message.id, turnId: ctx.message.turnId, code, detail };
+  const { chatKey: chat, message, traceId } = ctx;
+  const fields = { chat, messageId: message.id, turnId: message.turnId, traceId, code, detail, ms: ctx.now() - ctx.startedAt };
   if (code === "aborted") log.info("turn.stopped", fields);
   else log.error("turn.failed", fields);
   await ctx.observer.finished({ ok: false, code, detail });

@@ -20,23 +20,28 @@ export class BackendError extends Error {
   }
 }
 
-/** How long a call may take (see call-timeout.ts). */
+/** How the client reaches the backend, and how long a call may take (see call-timeout.ts). */
 export interface PiClientOptions {
+  /** Which fetch and extra headers (transport.ts); default: the global fetch, no extra headers. */
+  transport?: BackendTransport;
   /** Until the response's headers arrive; default DEFAULT_CALL_TIMEOUT_MS. */
   timeoutMs?: number;
 }
 
 export class PiBackendClient {
+  private readonly transport: BackendTransport;
+
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
-    private readonly transport: BackendTransport = directTransport,
     private readonly options: PiClientOptions = {},
-  ) {}
+  ) {
+    this.transport = options.transport ?? directTransport;
+  }
 
   /** The same client sending `traceId` as `X-Trace-Id` on every call (one per turn; the backend logs it). */
   withTrace(traceId: string): PiBackendClient {
-    return new PiBackendClient(this.baseUrl, this.token, withTraceId(this.transport, traceId), this.options);
+    return new PiBackendClient(this.baseUrl, this.token, { ...this.options, transport: withTraceId(this.transport, traceId) });
   }
 
   /** The backend's `/healthz`: up, and how many sessions (pi processes) it holds. */

@@ -5,7 +5,7 @@
  * headers, a turn's `X-Trace-Id`). The base URL is chosen elsewhere; this only carries requests.
  */
 import { ConfigError } from "../../shared/config-error";
-import { TRACE_ID_HEADER } from "../../shared/protocol";
+import { TRACE_ID_HEADER } from "../../shared/trace-id";
 import type { Env } from "../config/env";
 
 /** What the client sends its requests through. */

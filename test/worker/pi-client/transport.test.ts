@@ -35,11 +35,11 @@ async function everyCall(client: PiBackendClient): Promise<void> {
 
 describe("Cloudflare Access service token", () => {
   it("is sent on every backend call when PI_BACKEND_ACCESS_CLIENT_ID and _SECRET are set", async () => {
-    await everyCall(new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, backendTransport(withAccess)));
+    await everyCall(new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, { transport: backendTransport(withAccess) }));
   });
 
   it("is missed with a BackendError that names the settings, never a JSON parse error", async () => {
-    const client = new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, backendTransport({}));
+    const client = new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, { transport: backendTransport({}) });
     const error = await client.submitTurn(freshChat(), "t1", "hello").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
     expect(error).toMatchObject({ status: 403, code: "http_403" });
@@ -48,7 +48,7 @@ describe("Cloudflare Access service token", () => {
 
   it("is refused when wrong", async () => {
     const wrong = backendTransport({ ...withAccess, PI_BACKEND_ACCESS_CLIENT_SECRET: "not-the-access-secret-0000" });
-    const error = await new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, wrong).health().catch((e: unknown) => e);
+    const error = await new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, { transport: wrong }).health().catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 403 });
   });
 
@@ -80,7 +80,7 @@ describe("PI_BACKEND service binding", () => {
     const env: Env = { ...withAccess, PI_BACKEND: fakeBinding(seen), PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN };
     const { url, token } = backendConfig(env);
     expect(url).toBe(VPC_BACKEND_URL);
-    await everyCall(new PiBackendClient(url, token, backendTransport(env)));
+    await everyCall(new PiBackendClient(url, token, { transport: backendTransport(env) }));
     expect(seen.length).toBeGreaterThanOrEqual(7);
     for (const call of seen) {
       expect(call.url.startsWith(`${VPC_BACKEND_URL}/`)).toBe(true);
@@ -108,7 +108,7 @@ describe("trace id", () => {
       },
       headers: backendTransport(withAccess).headers,
     };
-    const client = new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, transport).withTrace("trace-abc.1");
+    const client = new PiBackendClient(accessBase(), FAKE_BACKEND_TOKEN, { transport }).withTrace("trace-abc.1");
     await everyCall(client);
     expect(seen.length).toBeGreaterThanOrEqual(7);
     expect(new Set(seen)).toEqual(new Set(["trace-abc.1"]));

@@ -98,15 +98,18 @@ describe("idle eviction through the registry alarm", () => {
 });
 
 describe("crash cleanup and generations", () => {
-  it("drops the backend handle when the backend process crashes mid-turn", async () => {
+  it.each([
+    ["process_crashed", "the backend process crashes mid-turn"],
+    ["backend_lost_turn", "the backend shuts down before the turn ends"],
+  ] as const)("drops the backend handle on %s: %s", async (code, _when) => {
     const chat = freshChat();
     await finishedTurn(chat);
     const before = await env.CHAT_SESSION.getByName(`http:${chat}`).snapshot();
-    await script(`http:${chat}`, { error: { code: "process_crashed", message: "pi exited with signal SIGKILL" } });
+    await script(`http:${chat}`, { error: { code, message: "pi exited with signal SIGKILL" } });
     const sent = await send(chat, "crash please");
     const failed = await settled(chat, sent.messageId);
     expect(failed.state).toBe("failed");
-    expect(failed.error).toContain("process_crashed");
+    expect(failed.error).toContain(code);
     const after = await env.CHAT_SESSION.getByName(`http:${chat}`).snapshot();
     expect(after).toMatchObject({ backend: "released", generation: before!.generation + 1 });
     await waitFor(async () => (await backendState(`http:${chat}`)) === "released");

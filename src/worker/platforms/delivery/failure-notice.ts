@@ -16,6 +16,7 @@ const REASONS = new Map<string, string>([
   ["backend_capacity", "the agent's server has no room for another conversation right now"],
   ["capacity", "the agent's server has no room for another conversation right now"],
   ["backend_lost_turn", "the agent's server lost track of this turn (it may have restarted)"],
+  ["shutting_down", "the agent's server was restarting"],
   ["backend_unreachable", "the connection to the agent's server was lost"],
   ["unreachable", "the agent's server could not be reached"],
   ["backend_rejected", "the agent's server refused the request"],
