@@ -85,7 +85,7 @@ try {
       .join(" ")}`,
   );
   console.log(
-    `messages acknowledged: ${sent} in ${fmt(sendMs)} ms = ${((sent * 1000) / sendMs).toFixed(0)} msg/s at ${IN_FLIGHT} in flight; ack p50 ${fmt(pct(acks, 50))} ms p99 ${fmt(pct(acks, 99))} ms`,
+    `messages acknowledged: ${sent} in ${fmt(sendMs)} ms = ${((sent * 1000) / sendMs).toFixed(0)} msg/s at ${IN_FLIGHT} in flight; ack p50 ${fmt(pct(acks, 50))} ms p99 ${fmt(pct(acks, 99))} ms; ${retries} sends retried (wrangler dev restarts)`,
   );
   console.log(`every chat idle in status after ${fmt(settledMs)} ms (${listedIdle} idle)`);
   console.log(
