@@ -86,7 +86,14 @@ try {
     },
     { figure: "  share of healthz", value: Math.round(w.ackHeldShare! * 100), unit: "%", target: "≥ 60 %", met: w.ackHeldShare! >= 0.6 },
     { figure: "  ack p50", value: w.ackHeldP50Ms!, unit: "ms", target: "—", met: null },
-    { figure: "  ack p99", value: w.ackHeldP99Ms!, unit: "ms", target: "≤ 2× healthz p99", met: w.ackHeldP99Ms! <= 2 * w.healthzP99Ms! },
+    {
+      figure: "  ack p99",
+      value: w.ackHeldP99Ms!,
+      unit: "ms",
+      target: "≤ 2× healthz p99",
+      met: !w.ackHeldErrors && w.ackHeldP99Ms! <= 2 * w.healthzP99Ms!,
+    },
+    { figure: "  failed acks (non-2xx + connection errors)", value: w.ackHeldErrors!, unit: "", target: "0", met: w.ackHeldErrors === 0 },
     {
       figure: "ack, 500 chats, turns streaming",
       value: w.ackStreamingReqPerSec!,

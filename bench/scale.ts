@@ -35,14 +35,26 @@ try {
   const started = performance.now();
   let next = 0;
   let sent = 0;
+  let retries = 0;
   const acks: number[] = [];
   const worker = async () => {
     while (next < TARGET_CHATS && performance.now() - started < BUDGET_MS) {
       const chat = `scale-${next++}`;
       const t0 = performance.now();
-      const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text: "hi" }) });
-      await res.text();
-      if (res.status !== 202) throw new Error(`send ${chat}: ${res.status}`);
+      // With an id, so a retry after wrangler dev's "worker restarted mid-request" 503 cannot double the message.
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ text: "hi", id: chat }),
+          signal: AbortSignal.timeout(30_000),
+        }).catch(() => null);
+        await res?.text();
+        if (res && (res.status === 202 || res.status === 200)) break;
+        retries++;
+        if (attempt >= 5) throw new Error(`send ${chat}: ${res?.status ?? "no answer"}`);
+        await sleep(500);
+      }
       acks.push(performance.now() - t0);
       sent++;
     }
@@ -74,7 +86,7 @@ try {
   );
   console.log(
     `messages acknowledged: ${sent} in ${fmt(sendMs)} ms = ${((sent * 1000) / sendMs).toFixed(0)} msg/s at ${IN_FLIGHT} in ` +
-      `flight; ack p50 ${fmt(pct(acks, 50))} ms p99 ${fmt(pct(acks, 99))} ms`,
+      `flight; ack p50 ${fmt(pct(acks, 50))} ms p99 ${fmt(pct(acks, 99))} ms; ${retries} sends retried (wrangler dev restarts)`,
   );
   console.log(`every chat idle in status after ${fmt(settledMs)} ms (${listedIdle} idle)`);
   console.log(
@@ -101,7 +113,7 @@ async function sample(query: string, n: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${dev.url}/api/status${query}`, { headers });
+    const res = await retried(() => fetch(`${dev.url}/api/status${query}`, { headers, signal: AbortSignal.timeout(30_000) }));
     await res.arrayBuffer();
     if (!res.ok) throw new Error(`status: ${res.status}`);
     samples.push(performance.now() - t0);
@@ -116,10 +128,23 @@ async function walk(query: string): Promise<{ chats: { chat: string; busy: boole
   let pages = 0;
   do {
     const url = `${dev.url}/api/status${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const body = (await (await fetch(url, { headers })).json()) as { sessions: typeof chats; nextCursor: string | null };
+    const body = (await (await retried(() => fetch(url, { headers, signal: AbortSignal.timeout(30_000) }))).json()) as {
+      sessions: typeof chats;
+      nextCursor: string | null;
+    };
     chats.push(...body.sessions);
     cursor = body.nextCursor;
     pages++;
   } while (cursor);
   return { chats, pages, ms: performance.now() - t0 };
+}
+
+/** A GET that wrangler dev's restarts under load may drop: tried up to four times. */
+async function retried(call: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await call().catch((err: Error) => (attempt >= 3 ? Promise.reject(err) : null));
+    if (res && (res.ok || attempt >= 3)) return res;
+    await res?.body?.cancel();
+    await sleep(500);
+  }
 }

@@ -226,7 +226,9 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   override async alarm(): Promise<void> {
     try {
       await this.turnLock.runExclusive(() => this.drain());
-      await this.reporter.flush(); // a report that failed before (maybe in an instance since evicted) is retried here
+      // A report that failed before (maybe in an instance since evicted) goes out again; never awaited, so a slow
+      // registry cannot hold the next alarm (and the turns it runs) back.
+      this.reporter.report();
     } catch (err) {
       log.error("chat.drain_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, retryInMs: DRAIN_RETRY_MS, error: err });
       await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);

@@ -3,7 +3,7 @@
  * once; one send is in flight at a time and every change made meanwhile is folded into the next
  * one (built when it is sent, so it is the newest state: one report per state change, not per
  * event). A failed or unanswered send is retried with backoff, in memory while the object lives
- * and from the chat's alarm (armed as a backstop) if it does not. Snapshots carry the chat's
+ * and from the chat's alarm (armed as a backstop) if it does not; nothing ever awaits a send. Snapshots carry the chat's
  * report version, so a late or repeated report never overwrites a newer one at the registry.
  */
 import { log } from "../../shared/log";
@@ -47,8 +47,8 @@ export class RegistryReporter {
 
   /**
    * Sends what is unsent (or not yet confirmed since this instance started) and waits for that one
-   * attempt. The chat's alarm calls it, so a report that failed while the object was evicted is
-   * retried when it wakes. Resolves true when the registry holds the current state.
+   * attempt; resolves true when the registry holds the current state. (The chat's alarm only calls
+   * `report()`: a fresh instance starts dirty, so a report lost with an evicted one goes out again.)
    */
   async flush(): Promise<boolean> {
     if (this.inFlight) await this.inFlight;

@@ -55,7 +55,8 @@ export class Registry extends DurableObject<RegistryEnv> {
   async report(snapshot: SessionSnapshot): Promise<void> {
     if (!this.table.apply(snapshot)) return;
     this.flushSoon();
-    await this.scheduleEviction(Date.now(), 0);
+    // Only this chat's deadline can be new, so no scan of the other rows: O(1) per report at any size.
+    if (snapshot.backend === "live" && !snapshot.busy) await this.armNoLaterThan(snapshot.lastActivity + this.idleTimeoutSeconds * 1000);
   }
 
   /** This shard's first `limit` chats after `after`, most recently active first (see status-order.ts). */
@@ -139,6 +140,16 @@ export class Registry extends DurableObject<RegistryEnv> {
       this.table.flush();
     } catch (err) {
       log.error("registry.write_failed", { error: err });
+    }
+  }
+
+  /** Moves the alarm earlier to `at` (never sooner than now); a report never moves it later. */
+  private async armNoLaterThan(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    const when = Math.max(at, Date.now());
+    if (this.alarmAt === null || when < this.alarmAt) {
+      await this.ctx.storage.setAlarm(when);
+      this.alarmAt = when;
     }
   }
 

@@ -76,10 +76,13 @@ describe("RegistryReporter", () => {
 });
 
 describe("reporting never holds up a chat", () => {
-  it("acknowledges at once while the registry does not answer, and status catches up after", async () => {
+  it("acknowledges and runs turns at once while the registry does not answer, and status catches up after", async () => {
     const chat = freshChat("slowreg");
     const key = `http:${chat}`;
-    await send(chat, "wake the object");
+    // The first turn ends while the registry hangs: its end-of-turn report must not hold the next turn back.
+    await script(key, { hold: true });
+    const first = await send(chat, "wake the object");
+    await waitFor(async () => (await env.CHAT_SESSION.getByName(key).getMessage(first.messageId))?.state === "running");
     const reporter = await reporterOf(key);
     const realSend = reporter.options.send;
     let unblock!: () => void;
@@ -89,6 +92,9 @@ describe("reporting never holds up a chat", () => {
       return realSend(s);
     };
     reporter.options.timeoutMs = 60_000;
+    await script(key, {});
+    await control("release", { sessionId: key });
+    expect((await settled(chat, first.messageId)).state).toBe("done");
 
     const started = Date.now();
     const sent = await send(chat, "ack me now");
