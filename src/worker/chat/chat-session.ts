@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
-import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, turnHandoverSeconds } from "../config/config";
+import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, streamStallSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { type BackendError, PiBackendClient } from "../pi-client/client";
 import { isBackendOutage, outageSummary } from "../pi-client/outage";
@@ -249,6 +249,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
           this.reportSoon();
         },
         onReachable: () => this.backendReachable(),
+        stallMs: streamStallSeconds(this.env) * 1000,
       });
       if (result.kind === "held") await this.hold(chatKey, message, observer, result.error);
       return result;

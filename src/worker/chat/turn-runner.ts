@@ -10,6 +10,7 @@ import { BackendError, type PiBackendClient } from "../pi-client/client";
 import { isBackendOutage } from "../pi-client/outage";
 import type { Inbox, InboxMessage } from "./inbox";
 import { submitPastOrphan } from "./orphan";
+import { isHeartbeat, StallWatchdog } from "./stall-watchdog";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
 
 export type TurnResult =
@@ -33,7 +34,11 @@ export interface TurnContext {
   onSubmitted: () => void;
   /** Called when a call to the backend went through (a submit, an events stream): an outage is over. */
   onReachable?: () => void;
+  /** Silence on an open events stream after which it is given up and re-attached (STREAM_STALL_SECONDS). */
+  stallMs?: number;
 }
+
+const DEFAULT_STALL_MS = 45_000;
 
 const MAX_REATTACH_ATTEMPTS = 5;
 /**
@@ -77,8 +82,11 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     if (now() >= ctx.deadline) return { kind: "handover" };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), Math.max(0, ctx.deadline - now()));
+    const watchdog = new StallWatchdog(ctx.stallMs ?? DEFAULT_STALL_MS, () => abort.abort());
     try {
       for await (const event of client.events(chatKey, turnId, lastSeq, abort.signal)) {
+        watchdog.touch();
+        if (isHeartbeat(event)) continue; // keeps the stream alive, carries nothing
         if (event.seq <= lastSeq) continue; // already applied: each event takes effect once
         if (failedAttempts > 0 || lastError) ctx.onReachable?.();
         failedAttempts = 0;
@@ -108,19 +116,26 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
         persistSoon();
       }
     } catch (err) {
-      if (abort.signal.aborted) return { kind: "handover" };
-      if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
-        const lost = { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" };
-        if (canResubmit(message)) return resubmit(ctx, lost.detail);
-        return finishFailed(ctx, lost, true);
+      if (watchdog.stalled) {
+        const silentMs = ctx.stallMs ?? DEFAULT_STALL_MS;
+        log.warn("turn.stream_stalled", { chat: chatKey, messageId: message.id, turnId, lastSeq, silentMs });
+        lastError = new BackendError("timeout", `the turn's event stream was silent for ${silentMs} ms (no event, no heartbeat)`);
+      } else {
+        if (abort.signal.aborted) return { kind: "handover" };
+        if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
+          const lost = { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" };
+          if (canResubmit(message)) return resubmit(ctx, lost.detail);
+          return finishFailed(ctx, lost, true);
+        }
+        if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
+          return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
+        }
+        if (isBackendOutage(err)) lastError = err as BackendError;
+        log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
       }
-      if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
-        return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
-      }
-      if (isBackendOutage(err)) lastError = err as BackendError;
-      log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
     } finally {
       clearTimeout(timer);
+      watchdog.stop();
       persist();
     }
     // The stream ended without a terminal event: re-attach after what we applied.
