@@ -16,6 +16,7 @@ import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { type AlarmBudget, alarmBudget } from "./alarm-budget";
 import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
@@ -195,8 +196,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   /** Runs due turns. Never throws: an exception would kill the object and retry blindly. */
   override async alarm(): Promise<void> {
+    // The invocation's 15 minutes run from here, not from when the lock is free (a release may hold it).
+    const startedAt = Date.now();
     try {
-      await this.turnLock.runExclusive(() => this.drain());
+      await this.turnLock.runExclusive(() => this.drain(startedAt));
     } catch (err) {
       log.error("chat.drain_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, retryInMs: DRAIN_RETRY_MS, error: err });
       await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
@@ -204,9 +207,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Drains the inbox in arrival order, one turn at a time, re-reading it after each turn. */
-  private async drain(): Promise<void> {
+  private async drain(startedAt: number): Promise<void> {
     const chatKey = this.chatKey;
-    const deadline = Date.now() + turnHandoverSeconds(this.env) * 1000;
+    const budget = alarmBudget(startedAt, turnHandoverSeconds(this.env) * 1000);
+    const deadline = budget.streamUntil;
     for (let message = this.inbox.next(); message; message = this.inbox.next()) {
       if (Date.now() >= deadline) return this.handOver();
       if (message.state === "queued") {
@@ -220,7 +224,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       }
       this.meta.lastActivity = Date.now();
       this.reportSoon();
-      const result = await this.runOneTurn(chatKey, message, deadline);
+      const result = await this.runOneTurn(chatKey, message, budget);
       if (result.kind === "handover") return this.handOver();
       if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
       if (result.backendLost) this.meta.dropBackend();
@@ -230,10 +234,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Runs one message's turn. A failure of ours (bad config, a bug) fails that message with the reason and never wedges the chat. */
-  private async runOneTurn(chatKey: string, message: InboxMessage, deadline: number): Promise<TurnResult> {
+  private async runOneTurn(chatKey: string, message: InboxMessage, budget: AlarmBudget): Promise<TurnResult> {
+    const deadline = budget.streamUntil;
     let observer: TurnObserver | undefined;
     try {
-      observer = this.observerFor(message);
+      observer = this.observerFor(message, budget.deliverUntil);
       await observer.started();
       const result = await runTurn({
         client: this.client(),
@@ -322,7 +327,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Where this message's reply is delivered. The core delivers nowhere (HTTP clients poll); a subclass plugs platforms in. */
-  protected observerFor(_message: InboxMessage): TurnObserver {
+  protected observerFor(_message: InboxMessage, _deliverUntil: number): TurnObserver {
     return silentObserver;
   }
 

@@ -11,7 +11,7 @@ import { isBackendOutage } from "../pi-client/outage";
 import type { Inbox, InboxMessage } from "./inbox";
 import { submitPastOrphan } from "./orphan";
 import { isHeartbeat, StallWatchdog } from "./stall-watchdog";
-import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
+import { DeliveryHandover, describeFailure, type TurnFailure, type TurnObserver, type TurnOutcome } from "./turn-observer";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -100,7 +100,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           lastSeq = storedSeq = event.seq;
           if (!terminal.ok && terminal.code === "backend_lost_turn" && canResubmit(message)) return resubmit(ctx, terminal.detail);
           if (terminal.ok) {
-            await ctx.observer.finished({ ok: true, text: terminal.text });
+            if (!(await deliverWithinBudget(ctx, { ok: true, text: terminal.text }))) return { kind: "handover" };
             inbox.finish(message.seq, terminal.text, event.seq, now());
             // ms covers this alarm invocation only: a turn handed over or re-attached after a restart started earlier.
             log.info("turn.end", { chat: chatKey, messageId: message.id, turnId, ms: now() - startedAt, chars: terminal.text.length });
@@ -212,9 +212,21 @@ async function finishFailed(ctx: TurnContext, failure: TurnFailure, backendLost:
   const fields = { chat: ctx.chatKey, messageId: ctx.message.id, turnId: ctx.message.turnId, code, detail };
   if (code === "aborted") log.info("turn.stopped", fields);
   else log.error("turn.failed", fields);
-  await ctx.observer.finished({ ok: false, code, detail });
+  if (!(await deliverWithinBudget(ctx, { ok: false, code, detail }))) return { kind: "handover" };
   ctx.inbox.fail(ctx.message.seq, error, ctx.now());
   return { kind: "finished", backendLost };
+}
+
+/** Delivers the outcome; false when the delivery handed over (the terminal event is replayed next invocation). */
+async function deliverWithinBudget(ctx: TurnContext, outcome: TurnOutcome): Promise<boolean> {
+  try {
+    await ctx.observer.finished(outcome);
+    return true;
+  } catch (err) {
+    if (!(err instanceof DeliveryHandover)) throw err;
+    log.info("turn.delivery_handover", { chat: ctx.chatKey, messageId: ctx.message.id, waitMs: err.waitMs });
+    return false;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
