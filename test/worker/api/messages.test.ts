@@ -18,7 +18,7 @@ describe("POST /api/chats/:chatId/messages", () => {
     expect(body).toMatchObject({ chat: `http:${chat}`, state: "queued", position: 0 });
     expect(typeof body.messageId).toBe("string");
     const done = await settled(chat, body.messageId as string);
-    expect(done).toEqual({ messageId: body.messageId, state: "done", reply: "echo: hello" });
+    expect(done).toEqual({ messageId: body.messageId, state: "done", reply: "echo: hello", attempts: 1 });
   });
 
   it("answers a repeated client id with 200 and the original record, and runs one turn", async () => {
