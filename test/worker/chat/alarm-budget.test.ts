@@ -6,7 +6,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { backendLog, control, freshChat, script, settled, waitFor } from "../helpers";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe("the alarm invocation's budget", () => {
   it("is counted from the alarm's start, including the wait for the turn lock", async () => {
@@ -30,7 +30,7 @@ describe("the alarm invocation's budget", () => {
       // Something else (a release) holds the turn lock for 2 s when the alarm fires.
       const held = core.turnLock.runExclusive(() => sleep(2_000));
       const started = Date.now();
-      await instance.alarm();
+      await instance.alarm!();
       await held;
       return Date.now() - started;
     });
