@@ -30,8 +30,8 @@ export class ChatSession extends ChatSessionCore implements PlatformChatSession 
   }
 
   /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
-  protected override observerFor(message: InboxMessage): TurnObserver {
-    return deliveryObserver(adapters, this.env, this.deliveries, message, this.liveStreams);
+  protected override observerFor(message: InboxMessage, deliverUntil: number): TurnObserver {
+    return deliveryObserver(adapters, this.env, this.deliveries, message, this.liveStreams, deliverUntil);
   }
 
   /** Platform attachments are downloaded through the adapter of the platform the message came from. */

@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
-import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, turnHandoverSeconds } from "../config/config";
+import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, streamStallSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { type BackendError, PiBackendClient } from "../pi-client/client";
 import { isBackendOutage, outageSummary } from "../pi-client/outage";
@@ -18,6 +18,7 @@ import type { Registry } from "../registry/registry";
 import { registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import { type AlarmBudget, alarmBudget } from "./alarm-budget";
 import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
 import { chooseBackend } from "./backend-choice";
 import { BackendReports } from "./backend-reports";
@@ -224,8 +225,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   /** Runs due turns. Never throws: an exception would kill the object and retry blindly. */
   override async alarm(): Promise<void> {
+    // The invocation's 15 minutes run from here, not from when the lock is free (a release may hold it).
+    const startedAt = Date.now();
     try {
-      await this.turnLock.runExclusive(() => this.drain());
+      await this.turnLock.runExclusive(() => this.drain(startedAt));
       // A report that failed before (maybe in an instance since evicted) goes out again; never awaited, so a slow
       // registry cannot hold the next alarm (and the turns it runs) back.
       this.reporter.report();
@@ -236,9 +239,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Drains the inbox in arrival order, one turn at a time, re-reading it after each turn. */
-  private async drain(): Promise<void> {
+  private async drain(startedAt: number): Promise<void> {
     const chatKey = this.chatKey;
-    const deadline = Date.now() + turnHandoverSeconds(this.env) * 1000;
+    const budget = alarmBudget(startedAt, turnHandoverSeconds(this.env) * 1000);
+    const deadline = budget.streamUntil;
     for (let message = this.inbox.next(); message; message = this.inbox.next()) {
       if (Date.now() >= deadline) return this.handOver();
       if (message.state === "queued") {
@@ -252,7 +256,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       }
       this.meta.lastActivity = Date.now();
       this.reportSoon();
-      const result = await this.runOneTurn(chatKey, message, deadline);
+      const result = await this.runOneTurn(chatKey, message, budget);
       if (result.kind === "handover") return this.handOver();
       if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
       if (result.backendLost) this.meta.dropBackend();
@@ -263,10 +267,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Runs one message's turn. A failure of ours (bad config, a bug) fails that message with the reason and never wedges the chat. */
-  private async runOneTurn(chatKey: string, message: InboxMessage, deadline: number): Promise<TurnResult> {
+  private async runOneTurn(chatKey: string, message: InboxMessage, budget: AlarmBudget): Promise<TurnResult> {
+    const deadline = budget.streamUntil;
     let observer: TurnObserver | undefined;
     try {
-      observer = this.observerFor(message);
+      observer = this.observerFor(message, budget.deliverUntil);
       await observer.started();
       const traceId = await traceIdFor(chatKey, message.turnId!);
       const result = await runTurn({
@@ -286,6 +291,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
           this.reportSoon();
         },
         onReachable: () => this.backendReachable(),
+        stallMs: streamStallSeconds(this.env) * 1000,
       });
       if (result.kind === "held") await this.hold(chatKey, message, observer, result.error);
       return result;
@@ -358,7 +364,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Where this message's reply is delivered. The core delivers nowhere (HTTP clients poll); a subclass plugs platforms in. */
-  protected observerFor(_message: InboxMessage): TurnObserver {
+  protected observerFor(_message: InboxMessage, _deliverUntil: number): TurnObserver {
     return silentObserver;
   }
 

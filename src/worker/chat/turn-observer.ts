@@ -39,3 +39,14 @@ export const silentObserver: TurnObserver = {
   progress() {},
   async finished() {},
 };
+
+/**
+ * Thrown by `finished` when the delivery cannot complete within the alarm invocation's budget (a long
+ * rate-limit wait): the turn loop hands over, and the next invocation replays the terminal event and
+ * delivers the rest (see alarm-budget.ts).
+ */
+export class DeliveryHandover extends Error {
+  constructor(readonly waitMs: number) {
+    super(`final delivery needs to wait ${waitMs} ms, past this alarm invocation's budget`);
+  }
+}

@@ -11,8 +11,9 @@ import { BackendError, type PiBackendClient } from "../pi-client/client";
 import { isBackendOutage } from "../pi-client/outage";
 import type { Inbox, InboxMessage } from "./inbox";
 import { submitPastOrphan } from "./orphan";
+import { isHeartbeat, StallWatchdog } from "./stall-watchdog";
 import { AttachmentError } from "./turn-attachments";
-import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
+import { DeliveryHandover, describeFailure, type TurnFailure, type TurnObserver, type TurnOutcome } from "./turn-observer";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -42,7 +43,11 @@ export interface TurnContext {
   onReachable?: () => void;
   /** The message's attachments for the turn request, read or downloaded when it is submitted (absent: none). */
   attachments?: () => Promise<TurnAttachment[]>;
+  /** Silence on an open events stream after which it is given up and re-attached (STREAM_STALL_SECONDS). */
+  stallMs?: number;
 }
+
+const DEFAULT_STALL_MS = 45_000;
 
 const MAX_REATTACH_ATTEMPTS = 5;
 /**
@@ -87,8 +92,11 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
     if (now() >= ctx.deadline) return { kind: "handover" };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), Math.max(0, ctx.deadline - now()));
+    const watchdog = new StallWatchdog(ctx.stallMs ?? DEFAULT_STALL_MS, () => abort.abort());
     try {
       for await (const event of client.events(chatKey, turnId, lastSeq, abort.signal)) {
+        watchdog.touch();
+        if (isHeartbeat(event)) continue; // keeps the stream alive, carries nothing
         if (event.seq <= lastSeq) continue; // already applied: each event takes effect once
         if (failedAttempts > 0 || lastError) ctx.onReachable?.();
         failedAttempts = 0;
@@ -102,7 +110,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           lastSeq = storedSeq = event.seq;
           if (!terminal.ok && terminal.code === "backend_lost_turn" && canResubmit(message)) return resubmit(ctx, terminal.detail);
           if (terminal.ok) {
-            await ctx.observer.finished({ ok: true, text: terminal.text });
+            if (!(await deliverWithinBudget(ctx, { ok: true, text: terminal.text }))) return { kind: "handover" };
             inbox.finish(message.seq, terminal.text, event.seq, now());
             // ms covers this alarm invocation only: a turn handed over or re-attached after a restart started earlier.
             log.info("turn.end", {
@@ -125,19 +133,26 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
         persistSoon();
       }
     } catch (err) {
-      if (abort.signal.aborted) return { kind: "handover" };
-      if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
-        const lost = { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" };
-        if (canResubmit(message)) return resubmit(ctx, lost.detail);
-        return finishFailed(ctx, lost, true);
+      if (watchdog.stalled) {
+        const silentMs = ctx.stallMs ?? DEFAULT_STALL_MS;
+        log.warn("turn.stream_stalled", { chat: chatKey, messageId: message.id, turnId, lastSeq, silentMs });
+        lastError = new BackendError("timeout", `the turn's event stream was silent for ${silentMs} ms (no event, no heartbeat)`);
+      } else {
+        if (abort.signal.aborted) return { kind: "handover" };
+        if (err instanceof BackendError && (err.status === 404 || err.code === "unknown_turn")) {
+          const lost = { code: "backend_lost_turn", detail: "the pi backend no longer knows this turn (it was restarted?)" };
+          if (canResubmit(message)) return resubmit(ctx, lost.detail);
+          return finishFailed(ctx, lost, true);
+        }
+        if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
+          return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
+        }
+        if (isBackendOutage(err)) lastError = err as BackendError;
+        log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
       }
-      if (err instanceof BackendError && err.status >= 400 && err.status < 500) {
-        return finishFailed(ctx, { code: "backend_rejected", detail: err.message }, false);
-      }
-      if (isBackendOutage(err)) lastError = err as BackendError;
-      log.warn("turn.stream_broken", { chat: chatKey, messageId: message.id, turnId, lastSeq, error: err });
     } finally {
       clearTimeout(timer);
+      watchdog.stop();
       persist();
     }
     // The stream ended without a terminal event: re-attach after what we applied.
@@ -226,9 +241,21 @@ async function finishFailed(ctx: TurnContext, failure: TurnFailure, backendLost:
   const fields = { chat, messageId: message.id, turnId: message.turnId, traceId, code, detail, ms: ctx.now() - ctx.startedAt };
   if (code === "aborted") log.info("turn.stopped", fields);
   else log.error("turn.failed", fields);
-  await ctx.observer.finished({ ok: false, code, detail });
+  if (!(await deliverWithinBudget(ctx, { ok: false, code, detail }))) return { kind: "handover" };
   ctx.inbox.fail(ctx.message.seq, error, ctx.now());
   return { kind: "finished", backendLost };
+}
+
+/** Delivers the outcome; false when the delivery handed over (the terminal event is replayed next invocation). */
+async function deliverWithinBudget(ctx: TurnContext, outcome: TurnOutcome): Promise<boolean> {
+  try {
+    await ctx.observer.finished(outcome);
+    return true;
+  } catch (err) {
+    if (!(err instanceof DeliveryHandover)) throw err;
+    log.info("turn.delivery_handover", { chat: ctx.chatKey, messageId: ctx.message.id, waitMs: err.waitMs });
+    return false;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

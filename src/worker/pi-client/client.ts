@@ -1,7 +1,6 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
 import type { HealthResponse, ListSessionsResponse, ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
-import { isHeartbeat } from "../../shared/protocol";
 import type { TurnAttachment } from "../../shared/protocol-schemas";
 import { callDeadline, DEFAULT_CALL_TIMEOUT_MS } from "./call-timeout";
 import { readJsonLines } from "./ndjson";
@@ -65,10 +64,8 @@ export class PiBackendClient {
   async *events(sessionId: string, turnId: string, after: number, signal?: AbortSignal): AsyncGenerator<TurnEvent> {
     const res = await this.call("GET", `/v1/sessions/${enc(sessionId)}/turns/${enc(turnId)}/events?after=${after}`, undefined, signal);
     if (!res.body) throw new BackendError("bad_response", "events response has no body", res.status);
-    for await (const line of readJsonLines(res.body)) {
-      // A heartbeat only says the stream is alive; it is no event of the turn.
-      if (!(line && typeof line === "object" && isHeartbeat(line as { type: string }))) yield line as TurnEvent;
-    }
+    // Heartbeat lines come through too: the turn runner's stall watchdog counts them as signs of life.
+    for await (const line of readJsonLines(res.body)) yield line as TurnEvent;
   }
 
   /** Aborts the session's running turn, if any. */

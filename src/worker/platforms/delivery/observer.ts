@@ -19,13 +19,14 @@ export function deliveryObserver(
   store: DeliveryStore,
   message: InboxMessage,
   live: LiveStreams,
+  deliverUntil?: number,
 ): TurnObserver {
   if (!message.target) return silentObserver;
   try {
     const target = JSON.parse(message.target) as ReplyTarget;
     const adapter = adapters[target.platform];
     if (!adapter) throw new Error(`unknown platform ${target.platform}`);
-    return new ReplyStream({ outbound: adapter.outbound(env), target, store, messageId: message.id, live });
+    return new ReplyStream({ outbound: adapter.outbound(env), target, store, messageId: message.id, live, deliverUntil });
   } catch (err) {
     // The turn still runs and its reply is stored; only the push is lost, and the log says why.
     log.error("delivery.no_target", { messageId: message.id, error: err });

@@ -6,7 +6,7 @@
  */
 
 import { log } from "../../../shared/log";
-import type { TurnObserver, TurnOutcome } from "../../chat/turn-observer";
+import { DeliveryHandover, type TurnObserver, type TurnOutcome } from "../../chat/turn-observer";
 import { type Outbound, type Platform, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { failureNotice, OUTAGE_NOTICE } from "./failure-notice";
 import { type LiveStream, type LiveStreams, takeOver } from "./live-streams";
@@ -22,6 +22,8 @@ export interface ReplyStreamOptions {
   messageId: string;
   /** The streams live in this object instance (see live-streams.ts). */
   live: LiveStreams;
+  /** Epoch ms by which the final delivery must be done in this alarm invocation; a longer wait hands over (DeliveryHandover). */
+  deliverUntil?: number;
   now?: () => number;
 }
 
@@ -89,6 +91,8 @@ export class ReplyStream implements TurnObserver, LiveStream {
     try {
       await this.deliver(splitText(this.state.finalText, this.options.outbound.maxLength));
     } catch (err) {
+      // Out of time in this invocation: not settled; the next one replays the turn's end and carries on from the parts sent.
+      if (err instanceof DeliveryHandover) throw err;
       log.error("delivery.reply_failed", { messageId: this.options.messageId, error: err });
     }
     // Settled either way: a later run of finished() must not send this reply again.
@@ -159,6 +163,8 @@ export class ReplyStream implements TurnObserver, LiveStream {
   private async paced<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const wait = Math.max(this.lastCallAt + MIN_EDIT_GAP_MS, this.blockedUntil) - this.now();
+      const until = this.options.deliverUntil;
+      if (until !== undefined && wait > 0 && this.now() + wait > until) throw new DeliveryHandover(wait);
       if (wait > 0) await sleep(wait);
       try {
         return await call();

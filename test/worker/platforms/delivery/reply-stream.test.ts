@@ -6,12 +6,13 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { adapters } from "../../../../src/worker/adapters";
+import { DeliveryHandover } from "../../../../src/worker/chat/turn-observer";
 import type { ReplyTarget } from "../../../../src/worker/platforms/adapter";
 import { LiveStreams } from "../../../../src/worker/platforms/delivery/live-streams";
 import { editIntervalMs, typingIntervalMs } from "../../../../src/worker/platforms/delivery/pacing";
 import { finalText, ReplyStream } from "../../../../src/worker/platforms/delivery/reply-stream";
 import { DeliveryStore } from "../../../../src/worker/platforms/delivery/store";
-import { randomId, telegramCalls } from "../helpers";
+import { failTelegram, randomId, telegramCalls } from "../helpers";
 
 async function withStore<T>(run: (store: DeliveryStore) => Promise<T>): Promise<T> {
   const stub = env.CHAT_SESSION.getByName(`test:reply-stream:${crypto.randomUUID()}`);
@@ -71,6 +72,29 @@ describe("ReplyStream", () => {
     });
     const calls = await telegramCalls(chatId);
     expect(calls.filter((c) => c.method === "sendMessage").map((c) => c.body.text)).toEqual(["final"]);
+  });
+
+  it("hands a final delivery that would wait past the alarm invocation's budget over to the next invocation", async () => {
+    const chatId = randomId();
+    const target: ReplyTarget = { platform: "telegram", chatId, replyTo: 5 };
+    await failTelegram({ chatId, method: "sendMessage", status: 429, description: "Too Many Requests: retry after 3", retryAfter: 3 });
+    await withStore(async (store) => {
+      const live = new LiveStreams();
+      const outbound = adapters.telegram.outbound(env);
+      // 1.5 s left in this invocation: the 3 s wait does not fit.
+      const first = new ReplyStream({ outbound, target, store, messageId: "m1", live, deliverUntil: Date.now() + 1_500 });
+      await first.started();
+      await expect(first.finished({ ok: true, text: "late" })).rejects.toBeInstanceOf(DeliveryHandover);
+      expect(store.load("m1")).toMatchObject({ final: false, partsSent: 0 });
+      // The next invocation replays the turn's end and delivers.
+      const second = new ReplyStream({ outbound, target, store, messageId: "m1", live, deliverUntil: Date.now() + 60_000 });
+      await second.started();
+      await second.finished({ ok: true, text: "late" });
+      expect(store.load("m1")).toMatchObject({ final: true, partsSent: 1 });
+    });
+    const sends = (await telegramCalls(chatId)).filter((c) => c.method === "sendMessage");
+    expect(sends.map((c) => c.status)).toEqual([429, 200]);
+    expect(sends[1]!.body.text).toBe("late");
   });
 
   it("says how a turn ended when it did not end well, with its code and a human reason, never its detail", () => {
