@@ -6,7 +6,8 @@ import { backendConfig } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readBody } from "../http/middleware";
-import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
+import { chatKeyOf } from "./chat-id";
+import { queueFullError } from "./chats";
 
 const SendMessage = z.object({
   text: z
@@ -16,22 +17,17 @@ const SendMessage = z.object({
   id: z.string({ error: "id: must be a string" }).min(1, "id: must not be empty").max(128, "id: must be at most 128 characters").optional(),
 });
 
-/** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
-function chatKeyOf(chatId: string): string {
-  if (!HTTP_CHAT_ID.test(chatId)) throw new ApiError(400, "invalid_chat_id", "chatId: must match [A-Za-z0-9_-]{1,64}");
-  return encodeChatKey({ platform: "http", chatId });
-}
-
 export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .post("/chats/:chatId/messages", async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
     const body = await readBody(c.req, SendMessage);
     // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
     backendConfig(c.env);
-    const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
+    const { created, record, refused } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
       messageId: body.id,
       text: body.text,
     });
+    if (refused) throw queueFullError(chat, refused);
     return c.json(record, created ? 202 : 200);
   })
   .get("/chats/:chatId/messages/:messageId", async (c) => {

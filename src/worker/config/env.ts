@@ -17,6 +17,10 @@ export interface Env {
   IDLE_TIMEOUT_SECONDS?: string;
   /** How long one alarm invocation may drive a turn before handing over to the next (default 840 s, under the 15-minute limit). */
   TURN_HANDOVER_SECONDS?: string;
+  /** Messages one chat may have waiting before `POST .../messages` answers 429 `queue_full` (default 20). */
+  MAX_QUEUED?: string;
+  /** Days finished messages, delivery rows and claims are kept; a chat idle that long is deleted (default 30). */
+  MESSAGE_RETENTION_DAYS?: string;
   /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
   TELEGRAM_BOT_TOKEN?: string;
   /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret, at least 16 characters). */

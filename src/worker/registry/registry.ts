@@ -48,6 +48,11 @@ export class Registry extends DurableObject<RegistryEnv> {
     await this.scheduleEviction(Date.now(), 0);
   }
 
+  /** Forgets a chat that retention deleted (its object's storage is gone). */
+  async forget(chat: string): Promise<void> {
+    if (this.table.remove(chat)) log.info("registry.forgot", { chat });
+  }
+
   /** Every known chat, most recently active first. */
   async listStatus(now = Date.now()): Promise<{ idleTimeoutSeconds: number; sessions: SessionStatus[] }> {
     const sessions = this.table

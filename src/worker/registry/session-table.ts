@@ -44,6 +44,13 @@ export class SessionTable {
     return true;
   }
 
+  /** Drops a chat at once, in memory and in storage; returns whether it was held. */
+  remove(chat: string): boolean {
+    this.dirty.delete(chat);
+    this.storage.sql.exec("DELETE FROM sessions WHERE chat = ?", chat);
+    return this.rows.delete(chat);
+  }
+
   get(chat: string): SessionSnapshot | undefined {
     return this.rows.get(chat);
   }
