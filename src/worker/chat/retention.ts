@@ -29,7 +29,7 @@ export function planRetention(activity: ChatActivity, oldestFinishedAt: number |
   const cutoff = now - keepMs;
   if (activity.unfinished === 0 && activity.lastActivity <= cutoff) return { kind: "delete" };
   // The next row to age out is the oldest finished one still younger than the cutoff; with none, the chat's own idleness.
-  const oldest = oldestFinishedAt !== null && oldestFinishedAt > cutoff ? oldestFinishedAt : activity.lastActivity;
+  const oldest = oldestFinishedAt !== null && oldestFinishedAt >= cutoff ? oldestFinishedAt : activity.lastActivity;
   return { kind: "prune", cutoff, nextCheck: Math.max(oldest + keepMs, now + MIN_CHECK_GAP_MS) };
 }
 
