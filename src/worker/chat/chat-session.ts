@@ -322,6 +322,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         deadline,
         now: Date.now,
         onSubmitted: () => {
+          this.dispatch.submitted(message);
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
           this.reportSoon();

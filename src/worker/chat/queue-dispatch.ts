@@ -24,6 +24,8 @@ export class QueueDispatch {
   private readonly inFlight = new Set<Promise<void>>();
   /** Running message seq → the id of the message that interrupted it, for its record. */
   private readonly interruptedBy = new Map<number, string>();
+  /** Interrupted turns that had not reached the backend yet: aborted as soon as they do. */
+  private readonly abortOnSubmit = new Set<number>();
 
   constructor(private readonly deps: QueueDispatchDeps) {}
 
@@ -61,9 +63,16 @@ export class QueueDispatch {
     const by = this.interruptedBy.get(message.seq);
     if (by === undefined) return;
     this.interruptedBy.delete(message.seq);
+    this.abortOnSubmit.delete(message.seq);
     if (this.deps.inbox.get(message.id)?.state === "aborted") {
       this.deps.inbox.fail(message.seq, `aborted: interrupted by message ${by}`, this.deps.now());
     }
+  }
+
+  /** The turn loop's turn reached the backend: one an interrupt came too early for is aborted now. */
+  submitted(message: InboxMessage): void {
+    if (!this.abortOnSubmit.delete(message.seq)) return;
+    void this.abortRunning(message);
   }
 
   /**
@@ -98,11 +107,21 @@ export class QueueDispatch {
     // The turn loop may already have taken this very message (it ran while the message was being reported).
     if (!running || running.seq >= message.seq || running.kind !== "prompt") return;
     this.interruptedBy.set(running.seq, message.id);
+    if (await this.abortRunning(running)) return;
+    // Not at the backend yet (the submit is in flight): abort it the moment it is, unless it got there meanwhile.
+    if (inbox.get(running.id)?.submitted) await this.abortRunning(running);
+    else this.abortOnSubmit.add(running.seq);
+  }
+
+  /** Aborts the backend session's running turn; true when one was running. */
+  private async abortRunning(running: InboxMessage): Promise<boolean> {
     try {
       const aborted = await this.deps.client().abort(this.deps.chatKey());
-      log.info("queue.interrupted", { chat: this.deps.chatKey(), messageId: running.id, by: message.id, aborted });
+      log.info("queue.interrupted", { chat: this.deps.chatKey(), messageId: running.id, by: this.interruptedBy.get(running.seq), aborted });
+      return aborted;
     } catch (err) {
       log.warn("queue.interrupt_failed", { chat: this.deps.chatKey(), messageId: running.id, error: err });
+      return false;
     }
   }
 }

@@ -161,6 +161,19 @@ describe("interrupt", () => {
     expect((await backendLog(`http:${chat}`)).filter((e) => e.kind === "abort")).toHaveLength(1);
   });
 
+  it("aborts a turn whose submit was still in flight as soon as the backend has it", async () => {
+    const chat = freshChat("interrupt");
+    await setMode(chat, "interrupt");
+    await script(`http:${chat}`, { deltas: ["slow start"], hold: true, submitDelayMs: 600 });
+    const a = await send(chat, "a");
+    await waitFor(async () => (await getMessage(chat, a.messageId)).state === "running", 5_000, "a to be running");
+    expect(await submits(chat)).toHaveLength(0);
+    await script(`http:${chat}`, {});
+    const b = await send(chat, "b");
+    expect(await settled(chat, a.messageId)).toMatchObject({ state: "aborted", error: `aborted: interrupted by message ${b.messageId}` });
+    expect(await settled(chat, b.messageId)).toMatchObject({ state: "done", reply: "echo: b" });
+  });
+
   it("supersedes the messages that were waiting: they end aborted and never run", async () => {
     const chat = freshChat("interrupt");
     const a = await holdFirstTurn(chat);
