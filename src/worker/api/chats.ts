@@ -65,7 +65,8 @@ export function queueFullError(chat: string, refused: QueueFull): HttpError {
   return new HttpError(
     429,
     "queue_full",
-    `chat ${chat} already has ${refused.queued} messages waiting (MAX_QUEUED is ${refused.maxQueued}); this message was not stored: send it again later`,
+    `chat ${chat} already has ${refused.queued} messages waiting (MAX_QUEUED is ${refused.maxQueued}); ` +
+      "this message was not stored: send it again later",
     { queued: refused.queued, maxQueued: refused.maxQueued },
     { "retry-after": String(refused.retryAfterSeconds) },
   );

@@ -146,7 +146,8 @@ export class Inbox {
   abortQueuedBefore(beforeSeq: number, error: string, now: number): string[] {
     return this.sql
       .exec<{ id: string }>(
-        "UPDATE messages SET state = 'aborted', error = ?, updated_at = ? WHERE state = 'queued' AND kind = 'prompt' AND seq < ? RETURNING id",
+        `UPDATE messages SET state = 'aborted', error = ?, updated_at = ?
+         WHERE state = 'queued' AND kind = 'prompt' AND seq < ? RETURNING id`,
         error,
         now,
         beforeSeq,

@@ -116,7 +116,7 @@ describe("retention from the ChatSession's alarm", () => {
     expect((await api(`/api/status/${encodeURIComponent(key)}`)).status).toBe(200);
   });
 
-  it("deletes a chat idle past the retention: it leaves the registry and its storage is emptied; a later message starts afresh", async () => {
+  it("deletes a chat idle past the retention: it leaves the registry, its storage is emptied, a later message starts afresh", async () => {
     const chat = freshChat("expire");
     const key = `http:${chat}`;
     await settled(chat, (await send(chat, "long ago", "first")).messageId);
