@@ -116,17 +116,22 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   /**
    * Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn
-   * runs. Refused past MAX_QUEUED waiting messages; in steer and interrupt mode it is steered into,
-   * or interrupts, the running turn before the answer (see queue-dispatch.ts).
+   * runs. Refused past MAX_QUEUED waiting messages. In steer and interrupt mode it is steered into,
+   * or interrupts, the running turn (see queue-dispatch.ts): before the answer for an HTTP client,
+   * after it for a platform message, whose webhook must be acknowledged within seconds.
    */
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
     const accepted = await this.accept(input.messageId, input.text, input.target ?? null, "prompt", maxQueued(this.env));
     if (accepted.refused) return { created: false, record: null, refused: accepted.refused };
     if (!accepted.created) return { created: false, record: this.recordOf(chat, accepted.message) };
-    await this.dispatch.arrived(accepted.message);
+    const dispatched = this.dispatch.arrived(accepted.message, () => this.reportSoon());
+    if (input.target) {
+      this.ctx.waitUntil(dispatched);
+      return { created: true, record: this.recordOf(chat, accepted.message) };
+    }
+    await dispatched;
     const stored = this.inbox.get(accepted.message.id) ?? accepted.message;
-    if (stored.state !== accepted.message.state) this.reportSoon();
     return { created: true, record: this.recordOf(chat, stored) };
   }
 

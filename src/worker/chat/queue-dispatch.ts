@@ -29,11 +29,14 @@ export class QueueDispatch {
 
   constructor(private readonly deps: QueueDispatchDeps) {}
 
-  /** Applies the chat's mode to a message just stored as queued; resolves when its fate is stored. */
-  async arrived(message: InboxMessage): Promise<void> {
+  /**
+   * Applies the chat's mode to a message just stored as queued; resolves when its fate is stored.
+   * `changed` is called afterwards, to report the chat's new state (a steer merged it, an interrupt aborted others).
+   */
+  async arrived(message: InboxMessage, changed: () => void): Promise<void> {
     const mode = this.deps.settings.queueMode;
     if (message.kind !== "prompt" || (mode !== "steer" && mode !== "interrupt")) return;
-    const task = (mode === "steer" ? this.steer(message) : this.interrupt(message)).catch((err) =>
+    const task = (mode === "steer" ? this.steer(message) : this.interrupt(message)).then(changed, (err) =>
       log.error("queue.dispatch_failed", { chat: this.deps.chatKey(), messageId: message.id, mode, error: err }),
     );
     this.inFlight.add(task);

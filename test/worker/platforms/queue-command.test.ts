@@ -102,6 +102,28 @@ describe("queue on Slack", () => {
   });
 });
 
+describe("queue modes on Telegram", () => {
+  it("steer: the webhook acknowledges first, then the message goes into the running turn, whose one reply answers both", async () => {
+    const chatId = randomId();
+    const chatKey = `telegram:${chatId}`;
+    await postTelegram(telegramCommand(chatId, "/queue steer"));
+    await waitFor(async () => (await modeOf(chatKey)) === "steer");
+    await script(chatKey, { deltas: ["on it"], hold: true });
+    const job = telegramUpdate({ chatId, text: "build it" });
+    await postTelegram(job);
+    await waitFor(async () => (await backendLog(chatKey)).some((e) => e.kind === "turn_start"));
+    await script(chatKey, {});
+
+    const steer = telegramUpdate({ chatId, text: "use the blue one" });
+    expect((await postTelegram(steer)).status).toBe(200);
+    expect(await settledMessage(chatKey, `tg-${steer.update_id}`)).toMatchObject({ state: "merged", mergedInto: `tg-${job.update_id}` });
+    expect((await backendLog(chatKey)).filter((e) => e.kind === "steer").map((e) => e.message)).toEqual(["use the blue one"]);
+    await control("release", { sessionId: chatKey });
+    expect(await settledMessage(chatKey, `tg-${job.update_id}`)).toMatchObject({ state: "done", reply: "on it" });
+    expect((await backendLog(chatKey)).filter((e) => e.kind === "submit")).toHaveLength(1);
+  });
+});
+
 describe("a full queue on Telegram", () => {
   it("tells the sender the message was not queued, once however often it is redelivered, and stores nothing", async () => {
     const chatId = randomId();
