@@ -124,6 +124,40 @@ describe("queue modes on Telegram", () => {
   });
 });
 
+describe("collect and /new on Telegram", () => {
+  it("never merges across a /new: messages before it go to the old conversation, after it to the new one", async () => {
+    const chatId = randomId();
+    const chatKey = `telegram:${chatId}`;
+    await postTelegram(telegramCommand(chatId, "/queue collect"));
+    await waitFor(async () => (await modeOf(chatKey)) === "collect");
+    // Every turn is held open until released, so each batch arrives while a turn runs.
+    await script(chatKey, { deltas: ["held"], hold: true });
+    const turnStarts = async () => (await backendLog(chatKey)).filter((x) => x.kind === "turn_start").length;
+    const first = telegramUpdate({ chatId, text: "one" });
+    await postTelegram(first);
+    await waitFor(async () => (await turnStarts()) === 1);
+    const [b, c] = [telegramUpdate({ chatId, text: "b" }), telegramUpdate({ chatId, text: "c" })];
+    await postTelegram(b);
+    await postTelegram(c);
+    // /new aborts the held turn and queues the reset behind b and c; b+c then run as one held turn.
+    await postTelegram(telegramCommand(chatId, "/new"));
+    await waitFor(async () => (await turnStarts()) === 2);
+    const [d, e] = [telegramUpdate({ chatId, text: "d" }), telegramUpdate({ chatId, text: "e" })];
+    await postTelegram(d);
+    await postTelegram(e);
+    await script(chatKey, {});
+    await control("release", { sessionId: chatKey });
+
+    expect(await settledMessage(chatKey, `tg-${first.update_id}`)).toMatchObject({ state: "aborted" });
+    expect(await settledMessage(chatKey, `tg-${b.update_id}`)).toMatchObject({ state: "done", reply: "held" });
+    expect(await settledMessage(chatKey, `tg-${c.update_id}`)).toMatchObject({ state: "merged", mergedInto: `tg-${b.update_id}` });
+    expect(await settledMessage(chatKey, `tg-${d.update_id}`)).toMatchObject({ state: "done", reply: "echo: d\n\ne" });
+    expect(await settledMessage(chatKey, `tg-${e.update_id}`)).toMatchObject({ state: "merged", mergedInto: `tg-${d.update_id}` });
+    const order = (await backendLog(chatKey)).filter((x) => x.kind === "submit" || x.kind === "reset").map((x) => x.kind);
+    expect(order).toEqual(["submit", "submit", "reset", "submit"]);
+  });
+});
+
 describe("a full queue on Telegram", () => {
   it("tells the sender the message was not queued, once however often it is redelivered, and stores nothing", async () => {
     const chatId = randomId();
