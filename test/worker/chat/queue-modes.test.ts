@@ -212,4 +212,23 @@ describe("MAX_QUEUED", () => {
     // Room again: the refused message can be sent now.
     expect((await api(`/api/chats/${chat}/messages`, { method: "POST", json: { text: "one too many", id: "extra" } })).status).toBe(202);
   });
+
+  it("never lets more than MAX_QUEUED in when many arrive at once", async () => {
+    const chat = freshChat("full");
+    const a = await holdFirstTurn(chat);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => api(`/api/chats/${chat}/messages`, { method: "POST", json: { text: `p${i}` } })),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 202)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    await Promise.all(answers.map((r) => r.body?.cancel()));
+    expect(await (await api(`/api/chats/${chat}`)).json()).toMatchObject({ counts: { queued: 20, running: 1 } });
+    await release(chat);
+    await settled(chat, a.messageId);
+    await waitFor(
+      async () => ((await (await api(`/api/chats/${chat}`)).json()) as { counts: { done: number } }).counts.done === 21,
+      20_000,
+    );
+  });
 });
