@@ -10,6 +10,12 @@ import type { ChatSettings } from "./queue-mode";
 
 /** A steer call that hangs must not hold up the message's acknowledgement: it is then queued as a follow-up. */
 const STEER_TIMEOUT_MS = 10_000;
+/**
+ * The turn loop waits this long at most for steers and interrupts in flight (an abort call has no
+ * timeout of its own): a hung backend call must not wedge the chat. A steer that lands later finds
+ * its message no longer queued and leaves it alone (Inbox.markMerged only merges a queued message).
+ */
+const DISPATCH_WAIT_MS = STEER_TIMEOUT_MS + 5_000;
 
 export interface QueueDispatchDeps {
   inbox: Inbox;
@@ -53,7 +59,14 @@ export class QueueDispatch {
    * both steered into one turn and run as its own.
    */
   async next(): Promise<InboxMessage | null> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.inFlight.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, DISPATCH_WAIT_MS);
+      });
+      await Promise.race([Promise.allSettled([...this.inFlight]), waited]);
+      clearTimeout(timer);
+    }
     const message = this.deps.inbox.next();
     if (message?.state === "queued" && message.kind === "prompt" && this.deps.settings.queueMode === "collect") {
       return this.deps.inbox.mergeQueuedInto(message, this.deps.now());
