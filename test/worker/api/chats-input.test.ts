@@ -20,6 +20,7 @@ describe("the chats routes under random input", () => {
     );
   }, 90_000);
 
+  // Fewer runs: each valid PATCH is a storage commit, slow on a shared disk.
   it("answers any JSON body on PATCH with 200 or 400, and stores only a valid mode", async () => {
     const chat = freshChat("fuzz");
     await fc.assert(
@@ -30,7 +31,7 @@ describe("the chats routes under random input", () => {
         const { queueMode } = (await (await api(`/api/chats/${chat}`)).json()) as { queueMode: string };
         expect(["followup", "collect", "steer", "interrupt"]).toContain(queueMode);
       }),
-      { numRuns: 100 },
+      { numRuns: 40 },
     );
   }, 90_000);
 });
