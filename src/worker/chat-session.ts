@@ -14,7 +14,7 @@ import { LiveStreams } from "./platforms/delivery/live-streams";
 import { deliveryObserver } from "./platforms/delivery/observer";
 import { DeliveryStore } from "./platforms/delivery/store";
 import { platformSchema } from "./platforms/schema";
-import { migrate } from "./storage/migrations";
+import type { Schema } from "./storage/migrations";
 
 export class ChatSession extends ChatSessionCore implements PlatformChatSession {
   private readonly claims: Claims;
@@ -24,9 +24,18 @@ export class ChatSession extends ChatSessionCore implements PlatformChatSession 
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
-    migrate(ctx.storage, platformSchema);
     this.claims = new Claims(ctx.storage.sql);
     this.deliveries = new DeliveryStore(ctx.storage.sql);
+  }
+
+  /** The core's tables and the platforms' (claims, deliveries). */
+  protected override storageSchemas(): Schema[] {
+    return [...super.storageSchemas(), platformSchema];
+  }
+
+  /** Retention for the platforms' tables: delivery rows older than `cutoff`, expired claims. */
+  protected override pruneFinishedBefore(cutoff: number, now: number): number {
+    return this.deliveries.prune(cutoff) + this.claims.prune(now);
   }
 
   /** Where this message's reply is delivered: streamed to its chat platform, or nowhere (HTTP clients poll). */
@@ -41,6 +50,9 @@ export class ChatSession extends ChatSessionCore implements PlatformChatSession 
 
   /** True the first time `key` is claimed until `ttlMs` passes (a resent command, the hourly notice); see platforms/claims.ts. */
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.claims.claim(key, ttlMs, Date.now());
+    const won = this.claims.claim(key, ttlMs, Date.now());
+    // An object holding only claims (the per-user notices) is deleted by retention like any idle chat.
+    await this.armRetentionCheck();
+    return won;
   }
 }

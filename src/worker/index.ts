@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { adapters } from "./adapters";
 import { backend } from "./api/backend";
+import { chats } from "./api/chats";
 import { messages } from "./api/messages";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
@@ -28,6 +29,7 @@ const api = new Hono<{ Bindings: Env }>()
   .use(requireJsonPost)
   .use(limitApiBody)
   .route("/", messages)
+  .route("/", chats)
   .route("/", status)
   .route("/", backend);
 

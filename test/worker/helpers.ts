@@ -27,9 +27,10 @@ export async function send(chatId: string, text: string, id?: string): Promise<{
 
 export interface MessageView {
   messageId: string;
-  state: "queued" | "running" | "done" | "failed";
+  state: "queued" | "running" | "done" | "failed" | "aborted" | "merged";
   reply?: string;
   error?: string;
+  mergedInto?: string;
 }
 
 export async function getMessage(chatId: string, messageId: string): Promise<MessageView> {
@@ -38,12 +39,12 @@ export async function getMessage(chatId: string, messageId: string): Promise<Mes
   return res.json();
 }
 
-/** Waits until the message is done or failed. */
+/** Waits until the message has ended: done, failed, aborted or merged. */
 export function settled(chatId: string, messageId: string, timeoutMs = 15_000): Promise<MessageView> {
   return waitFor(
     async () => {
       const m = await getMessage(chatId, messageId);
-      return m.state === "done" || m.state === "failed" ? m : null;
+      return m.state !== "queued" && m.state !== "running" ? m : null;
     },
     timeoutMs,
     `message ${messageId} in ${chatId} to finish`,

@@ -7,6 +7,8 @@ import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readBody } from "../http/middleware";
 import { encodeChatKey, HTTP_CHAT_ID } from "../platforms/chat-key";
+import { chatKeyOf } from "./chat-id";
+import { queueFullError } from "./chats";
 import { ApiAttachments, decodeAttachments } from "./message-attachments";
 
 // zod/mini imported by name, not zod: the Worker bundles only the checks it uses (docs/decisions/0009-scale.md).
@@ -26,12 +28,6 @@ const SendMessage = object({
   }),
 );
 
-/** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
-function chatKeyOf(chatId: string): string {
-  if (!HTTP_CHAT_ID.test(chatId)) throw new ApiError(400, "invalid_chat_id", "chatId: must match [A-Za-z0-9_-]{1,64}");
-  return encodeChatKey({ platform: "http", chatId });
-}
-
 export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .post("/chats/:chatId/messages", async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
@@ -39,11 +35,12 @@ export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore>
     const attachments = body.attachments?.length ? decodeAttachments(body.attachments) : undefined;
     // A backend we must not talk to: say so now, rather than store a message whose turn can only fail.
     backendConfig(c.env);
-    const { created, record } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
+    const { created, record, refused } = await c.env.CHAT_SESSION.getByName(chat).enqueue({
       messageId: body.id,
       text: body.text,
       attachments,
     });
+    if (refused) throw queueFullError(chat, refused);
     return c.json(record, created ? 202 : 200);
   })
   .get("/chats/:chatId/messages/:messageId", async (c) => {

@@ -4,8 +4,11 @@
  * `?cursor=` from the previous page's `nextCursor`); `GET /status/{chat}` asks the chat's shard.
  */
 import { Hono } from "hono";
+import { log } from "../../shared/log";
+import type { ChatSessionCore } from "../chat/chat-session";
+import type { StateCounts } from "../chat/ledger";
 import { idleTimeoutSeconds } from "../config/config";
-import type { Env, Registries } from "../config/env";
+import type { ChatSessions, Env, Registries } from "../config/env";
 import { ApiError } from "../http/errors";
 import { backendStatus } from "../registry/backend-status";
 import type { Registry } from "../registry/registry";
@@ -34,7 +37,10 @@ function cursorOf(raw: string | undefined): StatusCursor | undefined {
   return cursor;
 }
 
-export const status = new Hono<{ Bindings: Env & Registries<Registry> }>()
+/** How long `GET /api/status/{chat}` waits for the chat's own ledger counts before answering without them. */
+const COUNTS_WAIT_MS = 2_000;
+
+export const status = new Hono<{ Bindings: Env & Registries<Registry> & ChatSessions<ChatSessionCore> }>()
   .get("/status", async (c) => {
     const limit = limitOf(c.req.query("limit"));
     const after = cursorOf(c.req.query("cursor"));
@@ -59,5 +65,24 @@ export const status = new Hono<{ Bindings: Env & Registries<Registry> }>()
       for (const s of all) if (s && (!found || s.version > found.version)) found = s;
     }
     if (!found) throw new ApiError(404, "not_found", `no session for chat ${chat}`);
-    return c.json(toStatus(found, Date.now()));
+    return c.json({ ...toStatus(found, Date.now()), counts: await ledgerCounts(c.env.CHAT_SESSION, chat) });
   });
+
+/**
+ * The chat's messages per state, asked of its own object (an RPC that never takes the turn lock);
+ * null if it does not answer within COUNTS_WAIT_MS, so the status still never waits on a chat.
+ */
+async function ledgerCounts(namespace: DurableObjectNamespace<ChatSessionCore>, chat: string): Promise<StateCounts | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), COUNTS_WAIT_MS);
+  });
+  try {
+    return await Promise.race([namespace.getByName(chat).messageCounts(), timeout]);
+  } catch (err) {
+    log.warn("status.counts_failed", { chat, error: err });
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -8,25 +8,37 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
-import { backendConfig, idleTimeoutSeconds, piCallTimeoutSeconds, streamStallSeconds, turnHandoverSeconds } from "../config/config";
+import {
+  backendConfig,
+  idleTimeoutSeconds,
+  maxQueued,
+  messageRetentionDays,
+  piCallTimeoutSeconds,
+  streamStallSeconds,
+  turnHandoverSeconds,
+} from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { type BackendError, PiBackendClient } from "../pi-client/client";
 import { isBackendOutage, outageSummary } from "../pi-client/outage";
 import { hostLabel } from "../pi-client/rendezvous";
 import { backendTransport } from "../pi-client/transport";
 import type { Registry } from "../registry/registry";
-import { registryFor } from "../registry/shards";
+import { allRegistryShards, registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
-import { migrate } from "../storage/migrations";
+import { migrate, type Schema } from "../storage/migrations";
 import { type AlarmBudget, alarmBudget } from "./alarm-budget";
 import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
 import { chooseBackend } from "./backend-choice";
 import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { Ledger, type LedgerQuery, type StateCounts } from "./ledger";
 import { Outages, outagePolicy } from "./outage";
 import { holdThroughOutage } from "./outage-hold";
+import { QueueDispatch } from "./queue-dispatch";
+import { ChatSettings, type QueueMode } from "./queue-mode";
 import { RegistryReporter } from "./registry-reporter";
+import { MessageRetention, planRetention } from "./retention";
 import { chatSchema } from "./schema";
 import { traceIdFor } from "./trace-id";
 import { type AttachmentDownloader, loadTurnAttachments } from "./turn-attachments";
@@ -46,6 +58,36 @@ export interface MessageRecord {
   attempts?: number;
   /** What came with the message (images, files); their bytes are not shown. */
   attachments?: AttachmentSummary[];
+  /** The message whose turn carried this one (state `merged`: collect, steer). */
+  mergedInto?: string;
+}
+
+/** Why a message was not stored: the chat already has MAX_QUEUED messages waiting. */
+export interface QueueFull {
+  code: "queue_full";
+  queued: number;
+  maxQueued: number;
+  retryAfterSeconds: number;
+}
+
+/** A stored message (new, or the one already stored under its id), or a refusal. */
+export type EnqueueResult =
+  | { created: boolean; record: MessageRecord; refused?: undefined }
+  | { created: false; record: null; refused: QueueFull };
+
+/** A chat's settings and its ledger counts (`GET /api/chats/{chatId}`). */
+export interface ChatOverview {
+  chat: string;
+  queueMode: QueueMode;
+  maxQueued: number;
+  counts: StateCounts;
+}
+
+/** A page of the ledger (`GET /api/chats/{chatId}/messages`), newest first. */
+export interface MessagePage {
+  chat: string;
+  messages: (MessageRecord & { createdAt: string })[];
+  nextCursor: string | null;
 }
 
 export interface EnqueueInput {
@@ -72,6 +114,8 @@ function isPending(message: InboxMessage): boolean {
 
 /** When something unexpected breaks the drain loop, try again after this long. */
 const DRAIN_RETRY_MS = 5_000;
+/** What a refused sender is told to wait: about one turn, the time a queue slot takes to free. */
+const QUEUE_FULL_RETRY_AFTER_SECONDS = 30;
 
 /** The bindings the core uses: the registry it reports to, and the settings. */
 export type ChatEnv = Env & Registries<Registry>;
@@ -84,6 +128,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly inbox: Inbox;
   private readonly meta: ChatMeta;
   private readonly attachments: AttachmentStore;
+  private readonly settings: ChatSettings;
+  private readonly ledger: Ledger;
+  private readonly retention: MessageRetention;
+  private readonly dispatch: QueueDispatch;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
@@ -94,7 +142,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
-    migrate(ctx.storage, chatSchema);
+    for (const schema of this.storageSchemas()) migrate(ctx.storage, schema);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
     this.outages = new Outages(ctx.storage.sql, outagePolicy(env));
@@ -103,18 +151,79 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       send: (snapshot) => registryFor(this.env, snapshot.chat).report(snapshot),
       wakeAt: async (at) => {
         // A backstop only: an alarm already set will run the reporter's flush when it fires.
-        if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(at);
+        await this.armAlarmBy(at);
       },
     });
     migrate(ctx.storage, attachmentSchema);
     this.attachments = new AttachmentStore(ctx.storage.sql);
+    this.settings = new ChatSettings(ctx.storage.sql);
+    this.ledger = new Ledger(ctx.storage.sql);
+    this.retention = new MessageRetention(ctx.storage.sql);
+    this.dispatch = new QueueDispatch({
+      inbox: this.inbox,
+      settings: this.settings,
+      client: () => this.client(),
+      chatKey: () => this.chatKey,
+      now: Date.now,
+    });
   }
 
-  /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
-  async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
+  /**
+   * Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn
+   * runs. Refused past MAX_QUEUED waiting messages. In steer and interrupt mode it is steered into,
+   * or interrupts, the running turn (see queue-dispatch.ts): before the answer for an HTTP client,
+   * after it for a platform message, whose webhook must be acknowledged within seconds.
+   */
+  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
-    const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt", input.attachments);
-    return { created, record: this.recordOf(chat, message) };
+    const accepted = await this.accept(input.messageId, input.text, input.target ?? null, "prompt", maxQueued(this.env), input.attachments);
+    if (accepted.refused) return { created: false, record: null, refused: accepted.refused };
+    if (!accepted.created) return { created: false, record: this.recordOf(chat, accepted.message) };
+    const dispatched = this.dispatch.arrived(accepted.message, () => this.reportSoon());
+    if (input.target) {
+      this.ctx.waitUntil(dispatched);
+      return { created: true, record: this.recordOf(chat, accepted.message) };
+    }
+    await dispatched;
+    const stored = this.inbox.get(accepted.message.id) ?? accepted.message;
+    return { created: true, record: this.recordOf(chat, stored) };
+  }
+
+  /** Sets how messages arriving during a turn are handled (queue-mode.ts). */
+  async setQueueMode(mode: QueueMode): Promise<{ chat: string; queueMode: QueueMode }> {
+    const chat = this.chatKey;
+    this.rememberName();
+    this.settings.setQueueMode(mode, Date.now());
+    // Lets retention delete a chat whose only trace is this setting.
+    await this.armRetentionCheck();
+    return { chat, queueMode: mode };
+  }
+
+  /** Makes sure the alarm looks at this chat within MESSAGE_RETENTION_DAYS, so retention can delete it. */
+  protected async armRetentionCheck(): Promise<void> {
+    this.rememberName();
+    await this.armAlarmBy(Date.now() + messageRetentionDays(this.env) * 86_400_000);
+  }
+
+  /** The chat's settings and how many of its messages are in each state. */
+  async overview(): Promise<ChatOverview> {
+    return { chat: this.chatKey, queueMode: this.settings.queueMode, maxQueued: maxQueued(this.env), counts: this.ledger.counts() };
+  }
+
+  /** How many of the chat's messages are in each state. */
+  async messageCounts(): Promise<StateCounts> {
+    return this.ledger.counts();
+  }
+
+  /** The ledger, newest first, one page (the API has checked the query). */
+  async listMessages(query: LedgerQuery): Promise<MessagePage> {
+    const chat = this.chatKey;
+    const page = this.ledger.page(query);
+    const messages = page.ids.flatMap((id) => {
+      const message = this.inbox.get(id);
+      return message ? [{ ...this.recordOf(chat, message), createdAt: new Date(message.createdAt).toISOString() }] : [];
+    });
+    return { chat, messages, nextCursor: page.nextCursor };
   }
 
   /**
@@ -162,25 +271,58 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     return { aborted, queued: this.inbox.queuedCount(), duplicate: false };
   }
 
-  /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
-  private async accept(id: string | undefined, text: string, target: string | null, kind: MessageKind, attachments?: NewAttachment[]) {
+  /**
+   * Stores an inbox item (the dedupe check, the queue limit and the insert are one synchronous
+   * step), then wakes the turn loop. A repeated id is answered with what was stored, full or not.
+   */
+  private async accept(
+    id: string | undefined,
+    text: string,
+    target: string | null,
+    kind: MessageKind,
+    limit = Number.POSITIVE_INFINITY,
+    attachments?: NewAttachment[],
+  ) {
     const now = Date.now();
-    // The alarm this sets may wake the object without its name: keep the name for it.
-    const name = this.ctx.id.name;
-    if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
-    const result = this.inbox.add(id ?? crypto.randomUUID(), text, target, now, kind);
+    this.rememberName();
+    const messageId = id ?? crypto.randomUUID();
+    const existing = this.inbox.get(messageId);
+    if (!existing && this.inbox.queuedCount() >= limit) {
+      const refused: QueueFull = {
+        code: "queue_full",
+        queued: this.inbox.queuedCount(),
+        maxQueued: limit,
+        retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
+      };
+      log.warn("queue.full", { chat: this.chatKey, messageId, queued: refused.queued, maxQueued: limit });
+      return { created: false, message: null, refused };
+    }
+    const result = this.inbox.add(messageId, text, target, now, kind);
     if (result.created) {
       if (attachments?.length) this.attachments.add(result.message.id, attachments);
-      log.info("message.accepted", { chat: name ?? this.meta.chatKey, messageId: result.message.id, kind, chars: text.length });
+      log.info("message.accepted", { chat: this.chatKey, messageId: result.message.id, kind, chars: text.length });
       this.meta.lastActivity = now;
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now);
+      await this.armAlarmBy(now);
       this.backendUrl(); // picks (and remembers) this chat's host now, so status shows it while the message waits
       this.reporter.report();
-    } else if (isPending(result.message) && (await this.ctx.storage.getAlarm()) === null) {
+    } else if (isPending(result.message)) {
       // A redelivery of a message whose first insert committed without its alarm (the request died in between): run it now.
-      await this.ctx.storage.setAlarm(now);
+      // (armAlarmBy, not "only if none": retention keeps an alarm days ahead.)
+      await this.armAlarmBy(now);
     }
-    return result;
+    return { ...result, refused: undefined };
+  }
+
+  /** The alarm this object sets may wake it without its name: keep the name for it. */
+  private rememberName(): void {
+    const name = this.ctx.id.name;
+    if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
+  }
+
+  /** Sets the alarm to `at` unless it is already set sooner: the alarm is the turn loop and retention's check both. */
+  private async armAlarmBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   /** One stored message, or null. */
@@ -228,7 +370,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     // The invocation's 15 minutes run from here, not from when the lock is free (a release may hold it).
     const startedAt = Date.now();
     try {
-      await this.turnLock.runExclusive(() => this.drain(startedAt));
+      await this.turnLock.runExclusive(async () => {
+        await this.drain(startedAt);
+        await this.applyRetention(Date.now());
+      });
       // A report that failed before (maybe in an instance since evicted) goes out again; never awaited, so a slow
       // registry cannot hold the next alarm (and the turns it runs) back.
       this.reporter.report();
@@ -243,7 +388,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     const chatKey = this.chatKey;
     const budget = alarmBudget(startedAt, turnHandoverSeconds(this.env) * 1000);
     const deadline = budget.streamUntil;
-    for (let message = this.inbox.next(); message; message = this.inbox.next()) {
+    for (let message = await this.dispatch.next(); message; message = await this.dispatch.next()) {
       if (Date.now() >= deadline) return this.handOver();
       if (message.state === "queued") {
         const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
@@ -259,6 +404,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       const result = await this.runOneTurn(chatKey, message, budget);
       if (result.kind === "handover") return this.handOver();
       if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
+      this.dispatch.afterTurn(message);
       if (result.backendLost) this.meta.dropBackend();
       this.attachments.dropData(message.id);
       this.meta.lastActivity = Date.now();
@@ -286,6 +432,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         now: Date.now,
         attachments: () => loadTurnAttachments(this.attachments, message.id, this.attachmentDownloader(message)),
         onSubmitted: () => {
+          this.dispatch.submitted(message);
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
           this.reportSoon();
@@ -357,6 +504,45 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         .reportBackend(report)
         .catch((err) => log.error("registry.report_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, error: err })),
     );
+  }
+
+  /**
+   * Retention (retention.ts): prunes finished messages older than MESSAGE_RETENTION_DAYS, or deletes
+   * the whole chat when it has been idle that long, then sets the alarm for the next check.
+   */
+  private async applyRetention(now: number): Promise<void> {
+    const days = messageRetentionDays(this.env);
+    const activity = () => ({
+      lastActivity: Math.max(this.meta.lastActivity, this.settings.changedAt),
+      unfinished: this.retention.unfinished(),
+    });
+    const plan = planRetention(activity(), this.retention.oldestFinishedAt(), days, now);
+    if (plan.kind === "prune") {
+      const pruned = this.retention.prune(plan.cutoff) + this.pruneFinishedBefore(plan.cutoff, now);
+      if (pruned > 0) log.info("chat.pruned", { chat: this.ctx.id.name ?? this.meta.chatKey, rows: pruned, retentionDays: days });
+      return this.armAlarmBy(plan.nextCheck);
+    }
+    const chat = this.ctx.id.name ?? this.meta.chatKey;
+    const before = activity();
+    if (chat) await Promise.all(allRegistryShards(this.env).map((shard) => shard.forget(chat)));
+    // The registry call let other requests in: a message that arrived meanwhile keeps the chat.
+    const after = activity();
+    if (after.unfinished > 0 || after.lastActivity !== before.lastActivity) return this.armAlarmBy(now);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // This instance may still be asked something: give it empty tables rather than none.
+    for (const schema of this.storageSchemas()) migrate(this.ctx.storage, schema);
+    log.info("chat.deleted", { chat, idleDays: days });
+  }
+
+  /** The tables this object owns; a subclass adds its own. Run in the constructor and again after retention empties storage. */
+  protected storageSchemas(): Schema[] {
+    return [chatSchema];
+  }
+
+  /** Retention for a subclass's tables: deletes their rows older than `cutoff`; returns how many. */
+  protected pruneFinishedBefore(_cutoff: number, _now: number): number {
+    return 0;
   }
 
   private async handOver(): Promise<void> {
@@ -437,6 +623,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (message.kind === "prompt") record.attempts = message.attempt + (message.submitted ? 1 : 0);
     const attachments = this.attachments.summary(message.id);
     if (attachments.length) record.attachments = attachments;
+    if (message.mergedInto !== null) record.mergedInto = message.mergedInto;
     return record;
   }
 

@@ -4,7 +4,8 @@
  * insert that follows it can never be interleaved with another request.
  */
 
-export type MessageState = "queued" | "running" | "done" | "failed";
+/** `aborted`: by /stop or an interrupt; `merged`: its text went into another message's turn (collect, steer). See ledger.ts. */
+export type MessageState = "queued" | "running" | "done" | "failed" | "aborted" | "merged";
 
 /**
  * A prompt for the agent, a `/new` marker that resets the conversation when the loop reaches it, or a
@@ -27,6 +28,8 @@ export interface InboxMessage {
   lastSeq: number;
   /** Where a platform wants the reply delivered (JSON), null for the HTTP interface. */
   target: string | null;
+  /** The message whose turn carried this one's text (state `merged`). */
+  mergedInto: string | null;
   /** Epoch ms when it was accepted. */
   createdAt: number;
 }
@@ -45,6 +48,7 @@ interface Row extends Record<string, SqlStorageValue> {
   last_seq: number;
   target: string | null;
   created_at: number;
+  merged_into: string | null;
 }
 
 /** The `messages` table (created by chat/schema.ts). */
@@ -159,8 +163,60 @@ export class Inbox {
     this.sql.exec("UPDATE messages SET state = 'done', reply = ?, last_seq = ?, updated_at = ? WHERE seq = ?", reply, lastSeq, now, seq);
   }
 
+  /** Ends the message `failed`, or `aborted` when its turn was aborted (`aborted: ...`, by /stop or an interrupt). */
   fail(seq: number, error: string, now: number): void {
-    this.sql.exec("UPDATE messages SET state = 'failed', error = ?, updated_at = ? WHERE seq = ?", error, now, seq);
+    const state = error.startsWith("aborted:") ? "aborted" : "failed";
+    this.sql.exec("UPDATE messages SET state = ?, error = ?, updated_at = ? WHERE seq = ?", state, error, now, seq);
+  }
+
+  /** Ends a queued message `merged` into another message's turn (its text was steered into it). */
+  markMerged(seq: number, intoId: string, now: number): void {
+    this.sql.exec(
+      "UPDATE messages SET state = 'merged', merged_into = ?, updated_at = ? WHERE seq = ? AND state = 'queued'",
+      intoId,
+      now,
+      seq,
+    );
+  }
+
+  /** Ends every prompt queued before `beforeSeq` `aborted` with `error` (an interrupt supersedes them); returns their ids. */
+  abortQueuedBefore(beforeSeq: number, error: string, now: number): string[] {
+    return this.sql
+      .exec<{ id: string }>(
+        `UPDATE messages SET state = 'aborted', error = ?, updated_at = ?
+         WHERE state = 'queued' AND kind = 'prompt' AND seq < ? RETURNING id`,
+        error,
+        now,
+        beforeSeq,
+      )
+      .toArray()
+      .map((r) => r.id);
+  }
+
+  /**
+   * Collect mode: merges the prompts queued after `first` (up to the next queued reset, so a /new
+   * keeps its place) into it. `first`'s stored text becomes all of theirs, joined by blank lines, so
+   * a re-submit sends the same prompt; the others end `merged` into it. Returns `first` as stored.
+   */
+  mergeQueuedInto(first: InboxMessage, now: number): InboxMessage {
+    const nextReset = this.sql
+      .exec<{ seq: number }>(
+        "SELECT seq FROM messages WHERE state = 'queued' AND kind = 'reset' AND seq > ? ORDER BY seq LIMIT 1",
+        first.seq,
+      )
+      .toArray()[0]?.seq;
+    const later = this.sql
+      .exec<Row>(
+        "SELECT * FROM messages WHERE state = 'queued' AND kind = 'prompt' AND seq > ? AND seq < ? ORDER BY seq",
+        first.seq,
+        nextReset ?? Number.MAX_SAFE_INTEGER,
+      )
+      .toArray();
+    if (later.length === 0) return first;
+    const text = [first.text, ...later.map((r) => r.text)].join("\n\n");
+    this.sql.exec("UPDATE messages SET text = ?, updated_at = ? WHERE seq = ?", text, now, first.seq);
+    for (const row of later) this.markMerged(row.seq, first.id, now);
+    return { ...first, text };
   }
 
   private count(where: string, ...params: SqlStorageValue[]): number {
@@ -182,6 +238,7 @@ function toMessage(row: Row): InboxMessage {
     submitted: row.submitted === 1,
     lastSeq: row.last_seq,
     target: row.target,
+    mergedInto: row.merged_into,
     createdAt: row.created_at,
   };
 }

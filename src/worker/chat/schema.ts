@@ -30,5 +30,18 @@ export const chatSchema: Schema = {
         `);
       },
     },
+    {
+      version: 2,
+      description:
+        "queue modes and ledger (issue 9): messages.merged_into for collect/steer, an index on updated_at for retention, " +
+        "turns aborted before this release marked aborted",
+      up(sql) {
+        sql.exec(`
+          ALTER TABLE messages ADD COLUMN merged_into TEXT;
+          CREATE INDEX IF NOT EXISTS messages_updated ON messages (updated_at);
+          UPDATE messages SET state = 'aborted' WHERE state = 'failed' AND error LIKE 'aborted:%';
+        `);
+      },
+    },
   ],
 };

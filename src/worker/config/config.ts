@@ -165,3 +165,26 @@ export function registryShards(env: Env): number {
   });
   return 4;
 }
+
+/**
+ * A positive whole number from an optional setting. Unset gives the default; a malformed value is
+ * logged, naming the setting, and the default is used.
+ */
+function count(env: Env, name: "MAX_QUEUED" | "MESSAGE_RETENTION_DAYS", fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value > 0) return value;
+  log.error("config.invalid", { setting: name, value: raw, expected: "a positive whole number", using: fallback });
+  return fallback;
+}
+
+/** Messages one chat may have waiting (not counting the running one) before new ones are refused with `queue_full` (default 20). */
+export function maxQueued(env: Env): number {
+  return count(env, "MAX_QUEUED", 20);
+}
+
+/** Days a finished message (and its delivery row) is kept, and a chat with no activity keeps its storage (default 30). */
+export function messageRetentionDays(env: Env): number {
+  return count(env, "MESSAGE_RETENTION_DAYS", 30);
+}

@@ -37,6 +37,10 @@ export interface Env {
   BACKEND_RETRY_MAX_SECONDS?: string;
   /** How many Registry objects share the chats (default 4); a chat reports to shard hash(chatKey) mod N. */
   REGISTRY_SHARDS?: string;
+  /** Messages one chat may have waiting before `POST .../messages` answers 429 `queue_full` (default 20). */
+  MAX_QUEUED?: string;
+  /** Days finished messages, delivery rows and claims are kept; a chat idle that long is deleted (default 30). */
+  MESSAGE_RETENTION_DAYS?: string;
   /** Telegram bot token from @BotFather (secret); unset: the Telegram webhook answers 404. */
   TELEGRAM_BOT_TOKEN?: string;
   /** Telegram's `X-Telegram-Bot-Api-Secret-Token`, `A-Za-z0-9_-` only (secret, at least 16 characters). */

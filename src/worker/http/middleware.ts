@@ -31,12 +31,12 @@ export const requireApiToken = requireBearer<{ Bindings: Env }>({
 });
 
 /**
- * POSTs must say `Content-Type: application/json`: a browser sends that only after a CORS
+ * POSTs (and PATCHes) must say `Content-Type: application/json`: a browser sends that only after a CORS
  * preflight, which nothing here answers, so a cross-site form or `text/plain` fetch cannot post.
  */
 export const requireJsonPost = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-  if (c.req.method === "POST" && !isJson(c.req.header("content-type"))) {
-    throw new ApiError(415, "unsupported_media_type", "POST bodies must be sent with Content-Type: application/json");
+  if ((c.req.method === "POST" || c.req.method === "PATCH") && !isJson(c.req.header("content-type"))) {
+    throw new ApiError(415, "unsupported_media_type", `${c.req.method} bodies must be sent with Content-Type: application/json`);
   }
   await next();
 });

@@ -74,6 +74,17 @@ export class PiBackendClient {
     return ((await res.json()) as { aborted: boolean }).aborted;
   }
 
+  /** Sends a message into the session's running turn; false when no turn is running (409 `not_running`). */
+  async steer(sessionId: string, message: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      const res = await this.call("POST", `/v1/sessions/${enc(sessionId)}/steer`, { message }, signal);
+      return ((await res.json()) as { steered: boolean }).steered === true;
+    } catch (err) {
+      if (err instanceof BackendError && err.code === "not_running") return false;
+      throw err;
+    }
+  }
+
   /** Makes the next turn start a fresh conversation. */
   async reset(sessionId: string): Promise<void> {
     await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/reset`)).body?.cancel();

@@ -18,7 +18,7 @@ export interface PlatformChatSession extends ChatSessionCore {
 export type PlatformEnv = Env & ChatSessions<PlatformChatSession>;
 
 /** The chat commands every platform understands. */
-export type Command = "new" | "stop" | "status" | "help";
+export type Command = "new" | "stop" | "status" | "help" | "queue";
 
 /** Where a platform delivers a reply; stored with the inbox message as JSON. */
 export type ReplyTarget =

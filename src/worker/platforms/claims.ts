@@ -12,6 +12,11 @@ export const COMMAND_CLAIM_MS = 7 * 24 * 60 * 60 * 1000;
 export class Claims {
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Retention: deletes expired claims (they decide nothing any more); returns how many. */
+  prune(now: number): number {
+    return this.sql.exec("DELETE FROM claims WHERE expires_at <= ?", now).rowsWritten;
+  }
+
   /** True for the first caller of `key` until it expires after `ttlMs`; false for everyone else meanwhile. */
   claim(key: string, ttlMs: number, now: number): boolean {
     this.sql.exec("DELETE FROM claims WHERE expires_at <= ?", now);

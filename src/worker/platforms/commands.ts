@@ -2,8 +2,10 @@
  * The chat commands (`/new`, `/stop`, `/status`, `/help`), run against the chat's ChatSession.
  * None of them waits for the turn lock: `/stop` aborts the running turn at once.
  */
+import { parseQueueMode, QUEUE_MODE_HELP, QUEUE_MODES } from "../chat/queue-mode";
 import type { SessionSnapshot } from "../registry/types";
-import type { ChatMessage, Command, Platform, PlatformEnv } from "./adapter";
+import type { ChatMessage, Command, Platform, PlatformChatSession, PlatformEnv } from "./adapter";
+import { commandArguments } from "./command-names";
 
 /** The answer to a redelivered command that already took effect. */
 export const ALREADY_HANDLED = "That command was already handled.";
@@ -30,7 +32,27 @@ export async function runCommand(env: PlatformEnv, message: ChatMessage & { comm
       return describeStatus(await session.snapshot(), now);
     case "help":
       return helpText(message.target.platform);
+    case "queue":
+      return setQueueMode(session, commandArguments(message.text)[0], message.target.platform);
   }
+}
+
+/** `/queue` shows the chat's queue mode; `/queue <mode>` sets it. */
+async function setQueueMode(
+  session: DurableObjectStub<PlatformChatSession>,
+  word: string | undefined,
+  platform: Platform,
+): Promise<string> {
+  const p = platform === "slack" ? "" : "/";
+  const choices = QUEUE_MODES.map((m) => `${p}queue ${m}: ${QUEUE_MODE_HELP[m]}`).join("\n");
+  if (word === undefined) {
+    const { queueMode } = await session.overview();
+    return `Queue mode: ${queueMode} (${QUEUE_MODE_HELP[queueMode]}).\n${choices}`;
+  }
+  const mode = parseQueueMode(word);
+  if (!mode) return `There is no queue mode "${word}". Choose one of:\n${choices}`;
+  await session.setQueueMode(mode);
+  return `Queue mode set to ${mode}: ${QUEUE_MODE_HELP[mode]}.`;
 }
 
 function queuedNote(queued: number, suffix?: string): string {
@@ -65,6 +87,7 @@ export function helpText(platform: Platform): string {
     `${p}new: start a fresh conversation (stops a running turn first)`,
     `${p}stop: stop the running turn; queued messages stay queued`,
     `${p}status: is the agent busy, how many messages wait, is its session live`,
+    `${p}queue [followup|collect|steer|interrupt]: what happens to messages sent while the agent works`,
     `${p}help: this text`,
   ].join("\n");
 }

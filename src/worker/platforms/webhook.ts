@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { log } from "../../shared/log";
+import type { QueueFull } from "../chat/chat-session";
 import { backendConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
@@ -116,12 +117,24 @@ async function accept(
   }
   // Checked before storing: the platform gets a 500 and redelivers once the configuration is fixed.
   backendConfig(env);
-  await session.enqueue({
+  const { refused } = await session.enqueue({
     messageId: message.messageId,
     text: message.text,
     target: JSON.stringify(message.target),
     ...(message.attachments?.length ? { attachments: message.attachments } : {}),
   });
+  // Never a silent drop: the sender hears that this message was not queued (once, however often it is redelivered).
+  if (refused && (await session.claim(`queue-full:${message.messageId}`, COMMAND_CLAIM_MS))) {
+    later("queue-full notice", () => adapter.outbound(env).send(message.target, queueFullText(refused), { quote: true }));
+  }
+}
+
+/** What a sender is told when their message was refused because the chat's queue is full. */
+export function queueFullText(refused: QueueFull): string {
+  return (
+    `⚠️ Not queued: ${refused.queued} messages are already waiting for the agent (the limit is ${refused.maxQueued}). ` +
+    "This message was dropped; send it again once the agent has caught up."
+  );
 }
 
 /** A message without text that still asks for something: attachments, or an answer that they cannot be taken. */

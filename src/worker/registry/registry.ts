@@ -59,6 +59,11 @@ export class Registry extends DurableObject<RegistryEnv> {
     if (snapshot.backend === "live" && !snapshot.busy) await this.armNoLaterThan(snapshot.lastActivity + this.idleTimeoutSeconds * 1000);
   }
 
+  /** Forgets a chat that retention deleted (its object's storage is gone). */
+  async forget(chat: string): Promise<void> {
+    if (this.table.remove(chat)) log.info("registry.forgot", { chat });
+  }
+
   /** This shard's first `limit` chats after `after`, most recently active first (see status-order.ts). */
   async listStatus(page: { limit?: number; after?: StatusCursor } = {}): Promise<ShardPage> {
     const all = this.table.all();

@@ -46,11 +46,11 @@ export class SessionTable {
     return true;
   }
 
-  /** Forgets a chat at once (in memory and in storage). */
-  remove(chat: string): void {
-    this.rows.delete(chat);
+  /** Drops a chat at once, in memory and in storage; returns whether it was held. */
+  remove(chat: string): boolean {
     this.dirty.delete(chat);
     this.storage.sql.exec("DELETE FROM sessions WHERE chat = ?", chat);
+    return this.rows.delete(chat);
   }
 
   get(chat: string): SessionSnapshot | undefined {

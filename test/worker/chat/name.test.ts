@@ -9,7 +9,7 @@ import { backendLog, freshChat, settled } from "../helpers";
 it("answers with the key it was reached by, and runs the turn under it from the alarm", async () => {
   const chatId = freshChat("name");
   const stub = env.CHAT_SESSION.getByName(`http:${chatId}`);
-  const { record } = await stub.enqueue({ text: "who am I?" });
+  const record = (await stub.enqueue({ text: "who am I?" })).record!;
   expect(record.chat).toBe(`http:${chatId}`);
   await runInDurableObject(stub, (_instance, state) => expect(state.id.name).toBe(`http:${chatId}`));
   await runDurableObjectAlarm(stub);
@@ -22,7 +22,7 @@ it("still knows its key when woken without a name, from the copy stored with its
   const chatId = freshChat("nameless");
   const key = `http:${chatId}`;
   const named = env.CHAT_SESSION.getByName(key);
-  const { record } = await named.enqueue({ text: "remember me" });
+  const record = (await named.enqueue({ text: "remember me" })).record!;
   await settled(chatId, record.messageId);
   const id = named.id.toString();
   await runInDurableObject(named, (_instance, state) => state.abort("restart")).catch(() => {});

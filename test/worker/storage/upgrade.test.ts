@@ -6,6 +6,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { chatSchema } from "../../../src/worker/chat/schema";
 import { schemaVersion } from "../../../src/worker/storage/migrations";
 import { backendLog, freshChat, send, settled } from "../helpers";
 
@@ -91,6 +92,13 @@ describe("upgrading storage from before schema versions", () => {
         then,
         then,
       );
+      // A turn stopped by /stop before the ledger had `aborted`: stored as failed.
+      sql.exec(
+        "INSERT INTO messages (id, kind, text, state, error, created_at, updated_at) VALUES ('old-2', 'prompt', 'x', 'failed', ?, ?, ?)",
+        "aborted: aborted",
+        then,
+        then,
+      );
       for (const [k, v] of [
         ["chat_key", key],
         ["epoch", "abcd1234"],
@@ -125,7 +133,11 @@ describe("upgrading storage from before schema versions", () => {
 
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      expect(schemaVersion(sql, "chat")).toBe(1);
+      expect(schemaVersion(sql, "chat")).toBe(chatSchema.migrations.at(-1)!.version);
+      expect(sql.exec("SELECT id, state, merged_into FROM messages ORDER BY seq").toArray()).toEqual([
+        { id: "old-1", state: "done", merged_into: null },
+        { id: "old-2", state: "aborted", merged_into: null },
+      ]);
       expect(schemaVersion(sql, "platforms")).toBe(1);
       const meta = Object.fromEntries(
         sql
@@ -142,7 +154,7 @@ describe("upgrading storage from before schema versions", () => {
     const next = await send(chat, "after the upgrade");
     expect(await settled(chat, next.messageId)).toMatchObject({ state: "done", reply: "echo: after the upgrade" });
     // The stored epoch and the inbox's sequence carried over: the new turn's id continues them.
-    expect((await backendLog(key)).filter((e) => e.kind === "submit").map((e) => e.turnId)).toEqual(["abcd1234.2.0"]);
+    expect((await backendLog(key)).filter((e) => e.kind === "submit").map((e) => e.turnId)).toEqual(["abcd1234.3.0"]);
   });
 
   it("keeps the Registry's rows", async () => {

@@ -38,6 +38,11 @@ export class DeliveryStore {
     return { streamId: row.stream_id, shown: row.shown, finalText: row.final_text, partsSent: row.parts_sent, final: row.final === 1 };
   }
 
+  /** Retention: deletes delivery rows last written before `cutoff`; returns how many. */
+  prune(cutoff: number): number {
+    return this.sql.exec("DELETE FROM deliveries WHERE updated_at < ?", cutoff).rowsWritten;
+  }
+
   /** Writes the whole state; called right after each platform call returns, with no await in between. */
   save(messageId: string, state: DeliveryState, now: number): void {
     this.sql.exec(

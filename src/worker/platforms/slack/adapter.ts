@@ -114,7 +114,8 @@ function parseSlashCommand(form: URLSearchParams): Inbound {
   if (!team || !channel || !user || !trigger)
     throw new MalformedPayloadError("invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
   const ephemeral = (text: string) => ({ response_type: "ephemeral", text });
-  const word = (form.get("text") ?? "").trim().split(/\s+/)[0] || "help";
+  const text = (form.get("text") ?? "").trim() || "help";
+  const word = text.split(/\s+/)[0]!;
   const command = parseCommand(word);
   if (!command) return { kind: "answer", body: ephemeral(`Unknown command "${word}".\n${helpText("slack")}`) };
   if (!channel.startsWith("D")) {
@@ -128,7 +129,7 @@ function parseSlashCommand(form: URLSearchParams): Inbound {
     chatKey: encodeChatKey({ platform: "slack", team, channel }),
     userId: `slack:${user}`,
     messageId: `slack-command-${trigger}`,
-    text: word,
+    text,
     command,
     target: { platform: "slack", channel, user },
     answer: ephemeral,

@@ -172,7 +172,7 @@ describe("Slack commands and allowlist", () => {
     const stop = slackDirectMessage({ channel, text: "stop" });
     await postSlack(stop);
     await postSlack(stop, { retryNum: 1 });
-    expect(await settledMessage(chatKey, `slack-${job.event_id}`)).toMatchObject({ state: "failed" });
+    expect(await settledMessage(chatKey, `slack-${job.event_id}`)).toMatchObject({ state: "aborted" });
     await waitFor(async () => (await posts(channel)).find((c) => String(c.body.text).includes("Stopped the running turn")));
     expect((await backendLog(chatKey)).filter((e) => e.kind === "abort")).toHaveLength(1);
     expect((await posts(channel)).filter((c) => String(c.body.text).includes("Stopped the running turn"))).toHaveLength(1);

@@ -72,7 +72,7 @@ describe("commands that change order take effect before the webhook's ack", () =
     expect((await backendLog(chatKey)).filter((e) => e.kind === "abort")).toHaveLength(1);
     expect((await inboxRows(chatKey)).find((r) => r.id === `tg-${stop.update_id}`)).toMatchObject({ kind: "stop", turn_id: firstTurn });
     await ack.deferred;
-    expect(await settledMessage(chatKey, `tg-${first.update_id}`)).toMatchObject({ state: "failed" });
+    expect(await settledMessage(chatKey, `tg-${first.update_id}`)).toMatchObject({ state: "aborted" });
 
     // The second message's turn is held open; the same /stop is delivered again.
     await waitFor(async () => (await backendLog(chatKey)).filter((e) => e.kind === "turn_start").length === 2);

@@ -191,7 +191,7 @@ describe("Telegram commands", () => {
     const started = Date.now();
     expect((await postTelegram(stop)).status).toBe(200);
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(await settledMessage(chatKey, `tg-${first.update_id}`)).toMatchObject({ state: "failed" });
+    expect(await settledMessage(chatKey, `tg-${first.update_id}`)).toMatchObject({ state: "aborted" });
     expect((await backendLog(chatKey)).filter((e) => e.kind === "abort")).toHaveLength(1);
 
     const reply = await waitFor(async () => (await sends(chatId)).find((c) => String(c.body.text).includes("Stopped the running turn")));
