@@ -1,0 +1,48 @@
+/**
+ * The bad-input suite's sample (item 9): a few hundred fast-check generated requests against every
+ * route of the real Worker (wrangler dev) and the real pi server process. `npm run fuzz` runs the
+ * same generators at full size (bench/fuzz.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runFuzz } from "../fuzz/run";
+import { type BackendStack, startBackendStack, startWorkerStack, type WorkerStack } from "../fuzz/stack";
+
+const RUNS = Number(process.env.FUZZ_SAMPLE ?? 150);
+
+describe("bad input to the Worker (wrangler dev)", () => {
+  let stack: WorkerStack;
+  beforeAll(async () => {
+    stack = await startWorkerStack();
+  }, 90_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it(`answers ${RUNS} random and malformed requests without a 5xx, an uncaught exception or an unauthorized turn`, async () => {
+    const counts = await runFuzz(stack.port, stack.target, { runs: RUNS, timeLimitMs: 60_000 });
+    expect(counts.cases).toBeGreaterThan(0);
+    expect(counts.examples).toEqual([]);
+    expect(counts.serverErrors).toBe(0);
+    expect(counts.noAnswer).toBe(0);
+    await new Promise((r) => setTimeout(r, 1000)); // accepted messages reach the backend from the alarm
+    expect(stack.audit()).toEqual({ turnsWithoutAuth: 0, uncaughtExceptions: 0 });
+  }, 120_000);
+});
+
+describe("bad input to the pi server (its own process, real pi)", () => {
+  let stack: BackendStack;
+  beforeAll(async () => {
+    stack = await startBackendStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it(`answers ${RUNS} random and malformed requests without a 5xx, an uncaught exception or an unauthorized turn`, async () => {
+    const counts = await runFuzz(stack.backend.port, stack.target, { runs: RUNS, timeLimitMs: 60_000 });
+    expect(counts.examples).toEqual([]);
+    expect(counts.serverErrors).toBe(0);
+    expect(counts.noAnswer).toBe(0);
+    expect(await stack.audit()).toEqual({ turnsWithoutAuth: 0, uncaughtExceptions: 0 });
+  }, 120_000);
+});
