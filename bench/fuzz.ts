@@ -4,7 +4,7 @@
  * none or forged ones) against every route of the real Worker under `wrangler dev` and of the real
  * pi server process. Prints the counts; exits 1 unless responses >= 500, uncaught exceptions and
  * turns started without auth are all zero.
- *   FUZZ_RUNS (default 10000, per server), FUZZ_SECONDS (default 300, per server), FUZZ_SEED.
+ *   FUZZ_RUNS (default 10000, per server), FUZZ_SECONDS (default 600, per server), FUZZ_SEED.
  */
 import { type FuzzCounts, runFuzz } from "../test/fuzz/run";
 import { type FuzzAudit, startBackendStack, startWorkerStack } from "../test/fuzz/stack";
@@ -12,7 +12,7 @@ import { type FuzzAudit, startBackendStack, startWorkerStack } from "../test/fuz
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
 const runs = Number(process.env.FUZZ_RUNS ?? 10_000);
-const timeLimitMs = Number(process.env.FUZZ_SECONDS ?? 300) * 1000;
+const timeLimitMs = Number(process.env.FUZZ_SECONDS ?? 600) * 1000;
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 console.log(`fuzz: ${runs} cases per server (at most ${timeLimitMs / 1000} s each), seed ${seed}`);
 
