@@ -42,7 +42,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/pi-server/**/*.test.ts", "test/shared/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/pi-server/**/*.test.ts", "test/shared/**/*.test.ts", "test/e2e/**/*.test.ts", "test/faults/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
