@@ -183,7 +183,7 @@ export function expectExactlyOnceInOrder(stack: FaultStack, sent: Sent[], record
     states.filter((s) => !s.endsWith(": done")),
     "lost messages",
   ).toEqual([]);
-  records.forEach((r, i) => expect(r.reply, `reply to ${sent[i]!.text}`).toBe(`echo: ${sent[i]!.text}`));
+  expect(records.map((r) => r.reply)).toEqual(sent.map((s) => `echo: ${s.text}`));
   for (const chat of new Set(sent.map((s) => s.chat))) {
     const texts = sent.filter((s) => s.chat === chat).map((s) => s.text);
     expect(stack.startsFor(`http:${chat}`), `pi's view of ${chat}: once each, in order`).toEqual(texts);
