@@ -4,8 +4,9 @@
  * same generators at full size (bench/fuzz.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../fixtures/backend-harness";
 import { runFuzz } from "../fuzz/run";
-import { type BackendStack, startBackendStack, startWorkerStack, type WorkerStack } from "../fuzz/stack";
+import { type BackendStack, FUZZ_SECRETS, startBackendStack, startWorkerStack, type WorkerStack } from "../fuzz/stack";
 
 const RUNS = Number(process.env.FUZZ_SAMPLE ?? 150);
 
@@ -26,6 +27,14 @@ describe("bad input to the Worker (wrangler dev)", () => {
     expect(counts.noAnswer).toBe(0);
     await new Promise((r) => setTimeout(r, 1000)); // accepted messages reach the backend from the alarm
     expect(stack.audit()).toEqual({ turnsWithoutAuth: 0, uncaughtExceptions: 0 });
+    // The audit's zero means something: a turn in a marked chat (sent with the token here) is counted.
+    const res = await fetch(`${stack.dev.url}/api/chats/noauth-canary/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${FUZZ_SECRETS.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ text: "canary" }),
+    });
+    expect(res.status).toBe(202);
+    await waitFor(() => stack.audit().turnsWithoutAuth > 0, 20_000, "the audit to see the canary turn");
   }, 120_000);
 });
 
@@ -44,5 +53,13 @@ describe("bad input to the pi server (its own process, real pi)", () => {
     expect(counts.serverErrors).toBe(0);
     expect(counts.noAnswer).toBe(0);
     expect(await stack.audit()).toEqual({ turnsWithoutAuth: 0, uncaughtExceptions: 0 });
+    // The audit's zero means something: a turn in a marked session (sent with the token here) is counted.
+    const res = await fetch(`http://127.0.0.1:${stack.backend.port}/v1/sessions/noauth-canary/turns`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.backend.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ turnId: "t1", message: "canary" }),
+    });
+    expect(res.status).toBe(202);
+    expect((await stack.audit()).turnsWithoutAuth).toBeGreaterThan(0);
   }, 120_000);
 });
