@@ -116,7 +116,10 @@ try {
     seen.push(n);
     order.set(entry.sessionId, seen);
   }
-  const lost = all.filter((m) => m.state !== "done");
+  // Lost: accepted (202) but never done. A send that was not accepted is not lost by the relay
+  // (the client saw the failure); it is counted apart, with what answered it.
+  const refused = all.filter((m) => m.sendError);
+  const lost = all.filter((m) => !m.sendError && m.state !== "done");
   const duplicated = all.filter((m) => (starts.get(m.text) ?? 0) > 1 || (m.state === "done" && m.reply !== `echo: ${m.text}`));
   let orderViolations = 0;
   for (const seen of order.values()) {
@@ -127,13 +130,20 @@ try {
   const faultsSeen = { drops: log.filter((e) => e.detail === "drop").length, "503s": log.filter((e) => e.detail === "503").length };
   const lostBy = new Map<string, number>();
   for (const m of lost) {
-    const reason = m.sendError ?? (m.state ? `${m.state}${m.error ? `: ${m.error.split(/[:(]/)[0]}` : ""}` : "never read");
+    const reason = m.state ? `${m.state}${m.error ? `: ${m.error.split(/[:(]/)[0]}` : ""}` : "never read";
     lostBy.set(reason, (lostBy.get(reason) ?? 0) + 1);
   }
+  const refusedBy = new Map<string, number>();
+  for (const m of refused) refusedBy.set(m.sendError!, (refusedBy.get(m.sendError!) ?? 0) + 1);
   const seconds = (finished - started) / 1000;
   const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
   console.log(`injected faults that fired: ${faultsSeen.drops} stream drops, ${faultsSeen["503s"]} submit 503s`);
-  console.log(`lost: ${lost.length}${lost.length ? ` (${[...lostBy].map(([k, v]) => `${v} ${k}`).join("; ")})` : ""}`);
+  console.log(
+    `not accepted at send (client told): ${refused.length}${refused.length ? ` (${[...refusedBy].map(([k, v]) => `${v} ${k}`).join("; ")})` : ""}`,
+  );
+  console.log(
+    `lost (accepted, never done): ${lost.length}${lost.length ? ` (${[...lostBy].map(([k, v]) => `${v} ${k}`).join("; ")})` : ""}`,
+  );
   console.log(`duplicated replies: ${duplicated.length}`);
   console.log(`per-chat order violations: ${orderViolations}`);
   console.log(
@@ -156,8 +166,10 @@ async function send(message: Sent): Promise<void> {
       headers,
       body: JSON.stringify({ text: message.text }),
     });
-    const body = (await res.json()) as { messageId?: string };
-    if (res.status !== 202 || !body.messageId) message.sendError = `send answered ${res.status}`;
+    const text = await res.text();
+    const body = parseJson(text) as { messageId?: string } | undefined;
+    // Not JSON: an answer from wrangler dev's own layer (workerd's), kept verbatim.
+    if (res.status !== 202 || !body?.messageId) message.sendError = `send answered ${res.status}: ${text.slice(0, 80)}`;
     else message.id = body.messageId;
   } catch (error) {
     message.sendError = `send failed: ${(error as Error).message}`;
@@ -224,6 +236,14 @@ async function startFakeBackendProcess(faultsJson: string): Promise<{ url: strin
       child.kill("SIGTERM");
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
