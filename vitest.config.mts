@@ -66,7 +66,9 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/pi-server/**/*.test.ts", "test/shared/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/pi-server/**/*.test.ts", "test/shared/**/*.test.ts", "test/e2e/**/*.test.ts", "test/faults/**/*.test.ts"],
+          // The workerd fault cases run in the faults project above.
+          exclude: FAULT_TESTS_IN_WORKERD,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
