@@ -4,6 +4,8 @@
  */
 import { Hono } from "hono";
 import { adapters } from "./adapters";
+import { chatActions } from "./api/chat-actions";
+import { messageEvents } from "./api/message-events";
 import { messages } from "./api/messages";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
@@ -26,6 +28,8 @@ const api = new Hono<{ Bindings: Env }>()
   .use(requireJsonPost)
   .use(limitBody)
   .route("/", messages)
+  .route("/", messageEvents)
+  .route("/", chatActions)
   .route("/", status);
 
 const app = new Hono<{ Bindings: Env }>()

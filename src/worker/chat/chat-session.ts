@@ -17,6 +17,7 @@ import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry
 import { migrate } from "../storage/migrations";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { LiveEvents } from "./live-events";
 import { chatSchema } from "./schema";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
@@ -56,6 +57,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
+  /** Live events for SSE subscribers (in memory; see live-events.ts). */
+  private readonly live = new LiveEvents();
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
@@ -75,26 +78,32 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    * Aborts the running turn at once, without waiting for the turn lock (the turn then ends as
    * failed "aborted"). Queued messages stay queued.
    */
-  async abortTurn(): Promise<{ aborted: boolean; queued: number }> {
+  async abortTurn(): Promise<{ aborted: boolean; queued: number; messageId?: string }> {
     let aborted = false;
-    if (this.inbox.hasRunning()) {
+    const queued = this.inbox.queuedCount(); // before the abort lets the next turn start
+    const running = this.inbox.hasRunning() ? this.inbox.next() : null;
+    if (running) {
       try {
         aborted = await this.client().abort(this.chatKey);
       } catch (err) {
         log.warn("turn.abort_failed", { chat: this.chatKey, error: err });
       }
     }
-    return { aborted, queued: this.inbox.queuedCount() };
+    return { aborted, queued, ...(aborted && running ? { messageId: running.id } : {}) };
   }
 
   /**
    * Starts a fresh conversation: aborts the running turn, then queues a reset that the turn
    * loop applies in order, so messages sent before it still go to the old conversation.
    */
-  async startNewConversation(input: { messageId?: string }): Promise<{ aborted: boolean; queued: number }> {
-    const { aborted } = await this.abortTurn();
-    await this.accept(input.messageId, "/new", null, "reset");
-    return { aborted, queued: this.inbox.queuedCount() };
+  async startNewConversation(input: {
+    messageId?: string;
+    /** false: let the running turn finish (the HTTP `/reset`); default true (the chat command `/new`). */
+    abortRunning?: boolean;
+  }): Promise<{ aborted: boolean; queued: number; record: MessageRecord }> {
+    const { aborted } = input.abortRunning === false ? { aborted: false } : await this.abortTurn();
+    const { message } = await this.accept(input.messageId, "/new", null, "reset");
+    return { aborted, queued: this.inbox.queuedCount(), record: this.recordOf(this.chatKey, message) };
   }
 
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
@@ -110,6 +119,15 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       await this.report();
     }
     return result;
+  }
+
+  /**
+   * The message's live events as an SSE byte stream (null: no such message): what the client
+   * missed after `lastEventId`, then each event as the turn loop applies it, until the message ends.
+   */
+  async subscribeMessage(messageId: string, lastEventId?: string): Promise<ReadableStream<Uint8Array> | null> {
+    const message = this.inbox.get(messageId);
+    return message ? this.live.subscribe(messageId, this.recordOf(this.chatKey, message), lastEventId) : null;
   }
 
   /** One stored message, or null. */
@@ -167,9 +185,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
         this.inbox.markRunning(message.seq, turnId, Date.now());
         message = { ...message, state: "running", turnId };
+        this.publishLive(chatKey, message.id);
       }
       if (message.kind === "reset") {
         await this.applyReset(chatKey, message);
+        this.publishLive(chatKey, message.id);
         continue;
       }
       this.meta.lastActivity = Date.now();
@@ -179,6 +199,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       if (result.backendLost) this.meta.dropBackend();
       this.meta.lastActivity = Date.now();
       this.reportSoon();
+      this.publishLive(chatKey, message.id);
     }
   }
 
@@ -196,6 +217,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         observer,
         deadline,
         now: Date.now,
+        onEvent: (event, reply) => this.live.turnEvent(message.id, event, reply),
         onSubmitted: () => {
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
@@ -221,6 +243,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     } catch (err) {
       log.error("session.reset_failed", { chat: chatKey, messageId: message.id, error: err });
       this.inbox.fail(message.seq, `reset_failed: ${(err as Error).message}`, Date.now());
+    }
+  }
+
+  /** Publishes `messageId`'s state, and the state (queue position) of every message someone watches. */
+  private publishLive(chatKey: string, messageId: string): void {
+    for (const id of new Set([messageId, ...this.live.watchedIds()])) {
+      const message = this.inbox.get(id);
+      if (message) this.live.state(id, this.recordOf(chatKey, message));
     }
   }
 
