@@ -7,6 +7,8 @@ import { adapters } from "./adapters";
 import { chatActions } from "./api/chat-actions";
 import { messageEvents } from "./api/message-events";
 import { messages } from "./api/messages";
+import { renderOpenAiError } from "./api/openai/errors";
+import { openAi } from "./api/openai/routes";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
 import type { ChatSessions, Registries, Env as Settings } from "./config/env";
@@ -32,9 +34,19 @@ const api = new Hono<{ Bindings: Env }>()
   .route("/", chatActions)
   .route("/", status);
 
+/** The OpenAI-compatible endpoint: the same checks as /api, errors in OpenAI's shape. */
+const v1 = new Hono<{ Bindings: Env }>()
+  .use(rejectForeignOrigin)
+  .use(requireApiToken)
+  .use(requireJsonPost)
+  .use(limitBody)
+  .route("/", openAi);
+v1.onError(renderOpenAiError);
+
 const app = new Hono<{ Bindings: Env }>()
   .get("/healthz", (c) => c.json({ ok: true }))
   .route("/api", api)
+  .route("/v1", v1)
   // Telegram: verified by the webhook's secret token; Slack: by the v0 request signature.
   .route("/webhooks/telegram", webhookRoute(adapters.telegram))
   .route("/webhooks/slack", webhookRoute(adapters.slack));
