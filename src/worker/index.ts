@@ -14,6 +14,9 @@ import type { ChatSession } from "./chat-session";
 import type { ChatSessions, Registries, Env as Settings } from "./config/env";
 import { renderError } from "./http/errors";
 import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
+import { describe } from "./http/openapi/describe";
+import { openApiDocument } from "./http/openapi/document";
+import { Health } from "./http/openapi/responses";
 import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
@@ -44,13 +47,18 @@ const v1 = new Hono<{ Bindings: Env }>()
 v1.onError(renderOpenAiError);
 
 const app = new Hono<{ Bindings: Env }>()
-  .get("/healthz", (c) => c.json({ ok: true }))
+  .get(
+    "/healthz",
+    describe({ summary: "Liveness", tags: ["meta"], auth: false, answers: { 200: { description: "Up", schema: Health } }, errors: [] }),
+    (c) => c.json({ ok: true }),
+  )
   .route("/api", api)
   .route("/v1", v1)
   // Telegram: verified by the webhook's secret token; Slack: by the v0 request signature.
   .route("/webhooks/telegram", webhookRoute(adapters.telegram))
   .route("/webhooks/slack", webhookRoute(adapters.slack));
 
+app.get("/openapi.json", openApiDocument(app));
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 app.onError(renderError);
 

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { ChatSessionCore } from "../chat/chat-session";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
+import { describe } from "../http/openapi/describe";
 import { chatKeyOf } from "./messages";
 
 export const SSE_HEADERS = {
@@ -13,6 +14,14 @@ export const SSE_HEADERS = {
 
 export const messageEvents = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>().get(
   "/chats/:chatId/messages/:messageId/events",
+  describe({
+    summary: "Live events of a message (Server-Sent Events)",
+    description:
+      "`state` {state, position?}, `delta` {text}, `tool` {tool, phase: start|end, args?, isError?}, then `done` {reply} or `failed` {error}, then the stream closes. Every event has an id; send it back as `Last-Event-ID` to resume without repeats or gaps.",
+    tags: ["messages"],
+    answers: { 200: { description: "The event stream", sse: "SSE events: state, delta, tool, done, failed" } },
+    errors: [400, 401, 403, 404],
+  }),
   async (c) => {
     const chat = chatKeyOf(c.req.param("chatId"));
     const messageId = c.req.param("messageId");

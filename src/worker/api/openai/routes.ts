@@ -9,6 +9,8 @@ import { backendConfig } from "../../config/config";
 import type { ChatSessions, Env } from "../../config/env";
 import { ApiError } from "../../http/errors";
 import { readBody } from "../../http/middleware";
+import { describe } from "../../http/openapi/describe";
+import { ChatCompletion, ModelList } from "../../http/openapi/responses";
 import { encodeChatKey, OPENAI_CHAT_ID } from "../../platforms/chat-key";
 import { SSE_HEADERS } from "../message-events";
 import { type ReadEvent, readEvents } from "../sse-reader";
@@ -28,30 +30,51 @@ function chatKeyOf(header: string | undefined, user: string | undefined): string
 }
 
 export const openAi = new Hono<{ Bindings: Bindings }>()
-  .get("/models", (c) =>
-    c.json({ object: "list", data: [{ id: MODEL_ID, object: "model", created: MODEL_CREATED, owned_by: "evie-edge" }] }),
+  .get(
+    "/models",
+    describe({
+      summary: "The one model, `pi`",
+      tags: ["openai"],
+      openAiErrors: true,
+      answers: { 200: { description: "Model list", schema: ModelList } },
+      errors: [401, 403],
+    }),
+    (c) => c.json({ object: "list", data: [{ id: MODEL_ID, object: "model", created: MODEL_CREATED, owned_by: "evie-edge" }] }),
   )
-  .post("/chat/completions", async (c) => {
-    const body = await readBody(c.req, ChatCompletionRequest);
-    const prompt = promptOf(body);
-    const chat = chatKeyOf(c.req.header("x-chat-id"), body.user);
-    backendConfig(c.env); // a backend we must not talk to: refuse before storing a message whose turn can only fail
-    const session = c.env.CHAT_SESSION.getByName(chat);
-    const { record } = await session.enqueue({ text: prompt });
-    const events = await session.subscribeMessage(record.messageId);
-    if (!events) throw new Error(`message ${record.messageId} vanished right after it was stored`);
-    const meta = { id: `chatcmpl-${record.messageId}`, created: Math.floor(Date.now() / 1000), model: body.model ?? MODEL_ID };
-    c.header("x-chat-id", chat);
-    if (body.stream) return new Response(completionChunks(readEvents(events), meta), { headers: { ...SSE_HEADERS, "x-chat-id": chat } });
-    const outcome = await finalOutcome(readEvents(events));
-    if (!outcome.ok) return c.json(openAiError(502, outcome.code, outcome.error), 502);
-    return c.json({
-      ...meta,
-      object: "chat.completion",
-      choices: [{ index: 0, message: { role: "assistant", content: outcome.reply }, finish_reason: "stop", logprobs: null }],
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    });
-  });
+  .post(
+    "/chat/completions",
+    describe({
+      summary: "OpenAI-compatible chat completion",
+      description:
+        "The chat is `openai:<X-Chat-Id header, or user, or default>`. Only the last user message is sent: pi keeps the conversation's history. `stream: true` answers `chat.completion.chunk` events ending with `data: [DONE]`.",
+      tags: ["openai"],
+      body: ChatCompletionRequest,
+      openAiErrors: true,
+      answers: { 200: { description: "A chat.completion (or, with stream: true, an event stream of chunks)", schema: ChatCompletion } },
+      errors: [400, 401, 403, 413, 415, 500, 502],
+    }),
+    async (c) => {
+      const body = await readBody(c.req, ChatCompletionRequest);
+      const prompt = promptOf(body);
+      const chat = chatKeyOf(c.req.header("x-chat-id"), body.user);
+      backendConfig(c.env); // a backend we must not talk to: refuse before storing a message whose turn can only fail
+      const session = c.env.CHAT_SESSION.getByName(chat);
+      const { record } = await session.enqueue({ text: prompt });
+      const events = await session.subscribeMessage(record.messageId);
+      if (!events) throw new Error(`message ${record.messageId} vanished right after it was stored`);
+      const meta = { id: `chatcmpl-${record.messageId}`, created: Math.floor(Date.now() / 1000), model: body.model ?? MODEL_ID };
+      c.header("x-chat-id", chat);
+      if (body.stream) return new Response(completionChunks(readEvents(events), meta), { headers: { ...SSE_HEADERS, "x-chat-id": chat } });
+      const outcome = await finalOutcome(readEvents(events));
+      if (!outcome.ok) return c.json(openAiError(502, outcome.code, outcome.error), 502);
+      return c.json({
+        ...meta,
+        object: "chat.completion",
+        choices: [{ index: 0, message: { role: "assistant", content: outcome.reply }, finish_reason: "stop", logprobs: null }],
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      });
+    },
+  );
 
 type Outcome = { ok: true; reply: string } | { ok: false; code: string; error: string };
 
