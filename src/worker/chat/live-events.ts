@@ -138,7 +138,8 @@ export class LiveEvents {
             send(subscriber, terminalEvent(record, 0, record.reply?.length ?? 0), this.instance);
             return controller.close();
           }
-          if (!l) {
+          if (!l || (l.finishedAt === null && isTerminalState(record.state))) {
+            // New to this instance, or stored as ended a moment before the loop published it.
             this.state(messageId, record);
             l = this.logs.get(messageId)!;
           }
