@@ -13,10 +13,10 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => stack?.stop());
 
-const DELTAS = 200;
+const DELTAS = 100;
 const TURNS = 3;
 
-it(`delivers each delta to an SSE client quickly (${TURNS} turns x ${DELTAS} deltas, 5 ms apart)`, async () => {
+it(`delivers each delta to an SSE client quickly (${TURNS} turns x ${DELTAS} deltas, 20 ms apart, about an LLM's token rate)`, async () => {
   const latencies: number[] = [];
   for (let turn = 0; turn < TURNS; turn++) {
     const chat = `lat-${Date.now()}-${turn}`;
@@ -29,7 +29,7 @@ it(`delivers each delta to an SSE client quickly (${TURNS} turns x ${DELTAS} del
     const res = await stack.api(`/api/chats/${chat}/messages/${sent.messageId}/events`);
     const events = sseEvents(res.body!);
     expect((await events.next()).value).toMatchObject({ event: "state", data: JSON.stringify({ state: "queued", position: 1 }) });
-    await stack.script(sessionId, { deltas: Array.from({ length: DELTAS }, (_, i) => `d${i} `), deltaDelayMs: 5 });
+    await stack.script(sessionId, { deltas: Array.from({ length: DELTAS }, (_, i) => `d${i} `), deltaDelayMs: 20 });
     expect(await stack.release(sessionId)).toBe(true);
     let seenDeltas = 0;
     const arrivals: number[] = [];
