@@ -62,7 +62,9 @@ export const messages = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore>
       const chat = chatKeyOf(c.req.param("chatId"));
       const record = await c.env.CHAT_SESSION.getByName(chat).getMessage(c.req.param("messageId"));
       if (!record) throw new ApiError(404, "not_found", `no message ${c.req.param("messageId")} in chat ${chat}`);
-      const { chat: _chat, position: _position, ...body } = record;
+      // `position` only while it waits: 0 once it runs says nothing a state of "running" does not.
+      const { chat: _chat, position, ...body } = record;
+      if (record.state === "queued" && position !== undefined) return c.json({ ...body, position });
       return c.json(body);
     },
   );

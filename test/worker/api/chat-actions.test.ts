@@ -57,3 +57,17 @@ describe("POST /api/chats/:chatId/reset", () => {
     expect(await bad.json()).toMatchObject({ error: { code: "invalid_field" } });
   });
 });
+
+describe("GET /api/chats/:chatId/messages/:messageId while queued", () => {
+  it("shows the position until the message runs", async () => {
+    const chat = freshChat();
+    await script(`http:${chat}`, { hold: true });
+    await send(chat, "first");
+    const second = await send(chat, "second");
+    const queued = await api(`/api/chats/${chat}/messages/${second.messageId}`);
+    expect(await queued.json()).toEqual({ messageId: second.messageId, state: "queued", position: 1 });
+    await script(`http:${chat}`, {});
+    await releaseHeld(`http:${chat}`);
+    expect(await settled(chat, second.messageId)).toEqual({ messageId: second.messageId, state: "done", reply: "echo: second" });
+  });
+});

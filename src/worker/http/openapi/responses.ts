@@ -24,7 +24,7 @@ export const MessageRecord = z.object({
   error: z.string().optional().meta({ description: "`code: detail` of a failed turn" }),
 });
 
-export const StoredMessage = MessageRecord.omit({ chat: true, position: true });
+export const StoredMessage = MessageRecord.omit({ chat: true });
 
 export const StopAnswer = z.object({
   chat: z.string(),
