@@ -9,7 +9,6 @@
  * gets the events after `n` with the text it already has (`t`) cut off; after a restart (another
  * instance) the log starts again, and `t` alone keeps the text free of repeats and gaps.
  */
-import { log } from "../../shared/log";
 import type { TurnEvent } from "../../shared/protocol";
 
 export type LiveEventName = "state" | "delta" | "tool" | "done" | "failed";
@@ -87,7 +86,7 @@ export class LiveEvents {
     const entry = this.logs.get(messageId);
     if (entry?.finishedAt != null) return;
     const l = entry ?? this.open(messageId);
-    if (isTerminalState(record.state)) return this.finish(messageId, l, record);
+    if (isTerminalState(record.state)) return this.finish(l, record);
     if (l.state === record.state && l.position === record.position) return;
     l.state = record.state;
     l.position = record.position;
@@ -172,7 +171,7 @@ export class LiveEvents {
     this.push(l, "delta", { text: delta });
   }
 
-  private finish(messageId: string, l: MessageLog, record: LiveRecord): void {
+  private finish(l: MessageLog, record: LiveRecord): void {
     const reply = record.reply ?? "";
     if (record.state === "done" && reply.length > l.text) l.text = reply.length;
     l.events.push(terminalEvent(record, l.events.length + 1, l.text));
@@ -184,7 +183,6 @@ export class LiveEvents {
       close(s);
     }
     l.subscribers.clear();
-    log.info("live.finished", { messageId, events: l.events.length });
   }
 
   private push(l: MessageLog, name: LiveEventName, data: Record<string, unknown>): void {
