@@ -119,7 +119,9 @@ describe("dashboard", () => {
   it("serves the API reference from /openapi.json", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${stack.url}/docs`);
+    const res = await page.goto(`${stack.url}/docs`);
+    // public/_headers: the pages run only the site's own scripts.
+    expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
     await expect.poll(() => page.locator("details.op").count(), { timeout: 10_000 }).toBeGreaterThan(10);
     expect(await page.locator(".path", { hasText: "/v1/chat/completions" }).count()).toBe(1);
     await page.screenshot({ path: join(OUT, "docs.png"), fullPage: false });
