@@ -76,6 +76,8 @@ describe("the official openai client", () => {
     const models = await client().models.list();
     expect(models.data.map((m) => m.id)).toEqual(["pi"]);
     await expect(client("wrong-key-wrong-key").models.list()).rejects.toMatchObject({ status: 401 });
+    expect(await client().models.retrieve("pi")).toMatchObject({ id: "pi", object: "model" });
+    await expect(client().models.retrieve("gpt-4o")).rejects.toMatchObject({ status: 404, code: "model_not_found" });
   });
 });
 

@@ -102,6 +102,11 @@ async function producers(): Promise<Record<string, () => Promise<Response>>> {
       404: () => call("GET", "/api/status/http:never-seen"),
     },
     "GET /v1/models": { ...guarded("GET", "/v1/models"), 200: () => call("GET", "/v1/models") },
+    "GET /v1/models/{model}": {
+      ...guarded("GET", "/v1/models/pi"),
+      200: () => call("GET", "/v1/models/pi"),
+      404: () => call("GET", "/v1/models/gpt-4o"),
+    },
     "POST /v1/chat/completions": {
       ...guarded("POST", "/v1/chat/completions", completion()),
       200: () => call("POST", "/v1/chat/completions", { body: completion({ user: freshChat("oa") }) }),

@@ -10,7 +10,7 @@ import type { ChatSessions, Env } from "../../config/env";
 import { ApiError } from "../../http/errors";
 import { readBody } from "../../http/middleware";
 import { describe } from "../../http/openapi/describe";
-import { ChatCompletion, ModelList } from "../../http/openapi/responses";
+import { ChatCompletion, Model, ModelList } from "../../http/openapi/responses";
 import { encodeChatKey, OPENAI_CHAT_ID } from "../../platforms/chat-key";
 import { SSE_HEADERS } from "../message-events";
 import { type ReadEvent, readEvents } from "../sse-reader";
@@ -19,6 +19,7 @@ import { ChatCompletionRequest, MODEL_ID, promptOf } from "./schema";
 
 /** When the one model "was created": this relay's first release with the endpoint. */
 const MODEL_CREATED = 1_764_547_200;
+const MODEL = { id: MODEL_ID, object: "model", created: MODEL_CREATED, owned_by: "evie-edge" } as const;
 
 type Bindings = Env & ChatSessions<ChatSessionCore>;
 
@@ -39,7 +40,22 @@ export const openAi = new Hono<{ Bindings: Bindings }>()
       answers: { 200: { description: "Model list", schema: ModelList } },
       errors: [401, 403],
     }),
-    (c) => c.json({ object: "list", data: [{ id: MODEL_ID, object: "model", created: MODEL_CREATED, owned_by: "evie-edge" }] }),
+    (c) => c.json({ object: "list", data: [MODEL] }),
+  )
+  .get(
+    "/models/:model",
+    describe({
+      summary: "One model by id (only `pi` exists)",
+      tags: ["openai"],
+      openAiErrors: true,
+      answers: { 200: { description: "The model", schema: Model } },
+      errors: [401, 403, 404],
+    }),
+    (c) => {
+      const id = c.req.param("model");
+      if (id !== MODEL_ID) throw new ApiError(404, "model_not_found", `The model '${id}' does not exist; this relay serves '${MODEL_ID}'`);
+      return c.json(MODEL);
+    },
   )
   .post(
     "/chat/completions",

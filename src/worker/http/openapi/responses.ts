@@ -47,10 +47,9 @@ export const StatusList = z.object({ idleTimeoutSeconds: z.number(), sessions: z
 
 export const Health = z.object({ ok: z.literal(true) });
 
-export const ModelList = z.object({
-  object: z.literal("list"),
-  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
-});
+export const Model = z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() });
+
+export const ModelList = z.object({ object: z.literal("list"), data: z.array(Model) });
 
 export const ChatCompletion = z.object({
   id: z.string(),
