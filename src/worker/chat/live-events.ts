@@ -71,11 +71,6 @@ export class LiveEvents {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Whether anyone listens to `messageId` (so the caller need not build its record). */
-  watched(messageId: string): boolean {
-    return (this.logs.get(messageId)?.subscribers.size ?? 0) > 0;
-  }
-
   /** Message ids with at least one subscriber. */
   watchedIds(): string[] {
     return [...this.logs].filter(([, l]) => l.subscribers.size > 0).map(([id]) => id);
