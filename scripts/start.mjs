@@ -128,5 +128,9 @@ else if (!up) {
   );
   console.log("[start] then poll the reply with the messageId it returned:");
   console.log(`  curl -s ${workerUrl}/api/chats/hello/messages/<messageId> ${auth}`);
+  console.log(
+    `[start] Or open ${workerUrl}/ in a browser (web chat; the token is API_TOKEN in .dev.vars), ${workerUrl}/dashboard, ` +
+      `${workerUrl}/docs.`,
+  );
   console.log("[start] Ctrl-C stops everything.");
 }

@@ -5,14 +5,21 @@
 import { Hono } from "hono";
 import { adapters } from "./adapters";
 import { backend } from "./api/backend";
+import { chatActions } from "./api/chat-actions";
 import { chats } from "./api/chats";
+import { messageEvents } from "./api/message-events";
 import { messages } from "./api/messages";
+import { renderOpenAiError } from "./api/openai/errors";
+import { openAi } from "./api/openai/routes";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
 import type { ChatSessions, Registries, Env as Settings } from "./config/env";
 import { limitApiBody } from "./http/body-limits";
 import { renderError } from "./http/errors";
-import { rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
+import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from "./http/middleware";
+import { describe } from "./http/openapi/describe";
+import { openApiDocument } from "./http/openapi/document";
+import { Health } from "./http/openapi/responses";
 import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
@@ -30,16 +37,33 @@ const api = new Hono<{ Bindings: Env }>()
   .use(limitApiBody)
   .route("/", messages)
   .route("/", chats)
+  .route("/", messageEvents)
+  .route("/", chatActions)
   .route("/", status)
   .route("/", backend);
 
+/** The OpenAI-compatible endpoint: the same checks as /api, errors in OpenAI's shape. */
+const v1 = new Hono<{ Bindings: Env }>()
+  .use(rejectForeignOrigin)
+  .use(requireApiToken)
+  .use(requireJsonPost)
+  .use(limitBody)
+  .route("/", openAi);
+v1.onError(renderOpenAiError);
+
 const app = new Hono<{ Bindings: Env }>()
-  .get("/healthz", (c) => c.json({ ok: true }))
+  .get(
+    "/healthz",
+    describe({ summary: "Liveness", tags: ["meta"], auth: false, answers: { 200: { description: "Up", schema: Health } }, errors: [] }),
+    (c) => c.json({ ok: true }),
+  )
   .route("/api", api)
+  .route("/v1", v1)
   // Telegram: verified by the webhook's secret token; Slack: by the v0 request signature.
   .route("/webhooks/telegram", webhookRoute(adapters.telegram))
   .route("/webhooks/slack", webhookRoute(adapters.slack));
 
+app.get("/openapi.json", openApiDocument(app));
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 app.onError(renderError);
 

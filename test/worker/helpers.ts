@@ -110,3 +110,15 @@ export function unendingBody(prefix = '{"text":"'): { stream: ReadableStream<Uin
   });
   return { stream, pulled: () => pulled };
 }
+
+/** Lets a held turn finish, waiting until the fake backend has reached the hold (its deltas may still be streaming). */
+export async function releaseHeld(sessionId: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const res = await fetch(`${backendUrl()}/_control/release`, { method: "POST", body: JSON.stringify({ sessionId }) });
+      return ((await res.json()) as { released: boolean }).released;
+    },
+    timeoutMs,
+    `a held turn in ${sessionId}`,
+  );
+}

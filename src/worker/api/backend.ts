@@ -7,6 +7,8 @@ import { Hono } from "hono";
 import { backendConfig } from "../config/config";
 import type { Env } from "../config/env";
 import { ApiError } from "../http/errors";
+import { describe } from "../http/openapi/describe";
+import { BackendAnswer } from "../http/openapi/responses";
 import { BackendError, PiBackendClient } from "../pi-client/client";
 import { backendTransport } from "../pi-client/transport";
 
@@ -25,27 +27,36 @@ export interface BackendStatus {
   ms: number;
 }
 
-export const backend = new Hono<{ Bindings: Env }>().get("/backend", async (c) => {
-  const { url, token } = backendConfig(c.env);
-  const client = new PiBackendClient(url, token, { transport: backendTransport(c.env) });
-  const started = Date.now();
-  try {
-    const health = await client.health();
-    const { sessions } = await client.listSessions();
-    return c.json({
-      reachable: true,
-      url,
-      via: c.env.PI_BACKEND ? "binding" : "url",
-      sessions: health.sessions,
-      processes: sessions.filter((s) => s.pid !== null).length,
-      running: sessions.filter((s) => s.state === "running").length,
-      ms: Date.now() - started,
-    } satisfies BackendStatus);
-  } catch (err) {
-    if (err instanceof BackendError) throw brokenLink(err, url);
-    throw err;
-  }
-});
+export const backend = new Hono<{ Bindings: Env }>().get(
+  "/backend",
+  describe({
+    summary: "Can this Worker reach its pi backend? The server's health and live pi processes",
+    tags: ["status"],
+    answers: { 200: { description: "Reachable", schema: BackendAnswer } },
+    errors: [401, 403, 500, 502],
+  }),
+  async (c) => {
+    const { url, token } = backendConfig(c.env);
+    const client = new PiBackendClient(url, token, { transport: backendTransport(c.env) });
+    const started = Date.now();
+    try {
+      const health = await client.health();
+      const { sessions } = await client.listSessions();
+      return c.json({
+        reachable: true,
+        url,
+        via: c.env.PI_BACKEND ? "binding" : "url",
+        sessions: health.sessions,
+        processes: sessions.filter((s) => s.pid !== null).length,
+        running: sessions.filter((s) => s.state === "running").length,
+        ms: Date.now() - started,
+      } satisfies BackendStatus);
+    } catch (err) {
+      if (err instanceof BackendError) throw brokenLink(err, url);
+      throw err;
+    }
+  },
+);
 
 /** Which link failed, as a 502 the caller can act on. */
 function brokenLink(err: BackendError, url: string): ApiError {

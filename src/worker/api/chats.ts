@@ -11,6 +11,8 @@ import { BadCursorError, decodeCursor, type LedgerQuery, MAX_PAGE_SIZE, MESSAGE_
 import { QUEUE_MODES } from "../chat/queue-mode";
 import type { ChatSessions, Env } from "../config/env";
 import { readBody } from "../http/middleware";
+import { describe } from "../http/openapi/describe";
+import { ChatOverview, MessagePage, QueueModeAnswer } from "../http/openapi/responses";
 import { chatKeyOf } from "./chat-id";
 
 const ChatPatch = z
@@ -20,20 +22,48 @@ const ChatPatch = z
   .strict();
 
 export const chats = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
-  .patch("/chats/:chatId", async (c) => {
-    const chat = chatKeyOf(c.req.param("chatId"));
-    const body = await readBody(c.req, ChatPatch);
-    return c.json(await c.env.CHAT_SESSION.getByName(chat).setQueueMode(body.queueMode));
-  })
-  .get("/chats/:chatId", async (c) => {
-    const chat = chatKeyOf(c.req.param("chatId"));
-    return c.json(await c.env.CHAT_SESSION.getByName(chat).overview());
-  })
-  .get("/chats/:chatId/messages", async (c) => {
-    const chat = chatKeyOf(c.req.param("chatId"));
-    const query = ledgerQuery(c.req.query("state"), c.req.query("limit"), c.req.query("cursor"));
-    return c.json(await c.env.CHAT_SESSION.getByName(chat).listMessages(query));
-  });
+  .patch(
+    "/chats/:chatId",
+    describe({
+      summary: "Set the chat's queue mode (what a message sent during a turn does)",
+      tags: ["chats"],
+      body: ChatPatch,
+      answers: { 200: { description: "The mode now in force", schema: QueueModeAnswer } },
+      errors: [400, 401, 403],
+    }),
+    async (c) => {
+      const chat = chatKeyOf(c.req.param("chatId"));
+      const body = await readBody(c.req, ChatPatch);
+      return c.json(await c.env.CHAT_SESSION.getByName(chat).setQueueMode(body.queueMode));
+    },
+  )
+  .get(
+    "/chats/:chatId",
+    describe({
+      summary: "The chat's settings and its messages per state",
+      tags: ["chats"],
+      answers: { 200: { description: "Settings and counts", schema: ChatOverview } },
+      errors: [400, 401, 403],
+    }),
+    async (c) => {
+      const chat = chatKeyOf(c.req.param("chatId"));
+      return c.json(await c.env.CHAT_SESSION.getByName(chat).overview());
+    },
+  )
+  .get(
+    "/chats/:chatId/messages",
+    describe({
+      summary: "The chat's ledger, newest first, paginated (`state`, `limit`, `cursor`)",
+      tags: ["chats"],
+      answers: { 200: { description: "One page of messages", schema: MessagePage } },
+      errors: [400, 401, 403],
+    }),
+    async (c) => {
+      const chat = chatKeyOf(c.req.param("chatId"));
+      const query = ledgerQuery(c.req.query("state"), c.req.query("limit"), c.req.query("cursor"));
+      return c.json(await c.env.CHAT_SESSION.getByName(chat).listMessages(query));
+    },
+  );
 
 /** Checks the list's query before any chat is asked: 400 `invalid_field` naming the parameter. */
 function ledgerQuery(state: string | undefined, limit: string | undefined, cursor: string | undefined): LedgerQuery {

@@ -33,6 +33,7 @@ import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
 import { Ledger, type LedgerQuery, type StateCounts } from "./ledger";
+import { LiveEvents } from "./live-events";
 import { Outages, outagePolicy } from "./outage";
 import { holdThroughOutage } from "./outage-hold";
 import { QueueDispatch } from "./queue-dispatch";
@@ -139,6 +140,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly backendReports = new BackendReports();
   /** Reports to the registry in the background: no ack or turn ever waits on it. */
   private readonly reporter: RegistryReporter;
+  /** Live events for SSE subscribers (in memory; see live-events.ts). */
+  private readonly live = new LiveEvents();
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
@@ -230,16 +233,18 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    * Aborts the running turn at once, without waiting for the turn lock (the turn then ends as
    * failed "aborted"). Queued messages stay queued.
    */
-  async abortTurn(): Promise<{ aborted: boolean; queued: number }> {
+  async abortTurn(): Promise<{ aborted: boolean; queued: number; messageId?: string }> {
     let aborted = false;
-    if (this.inbox.hasRunning()) {
+    const queued = this.inbox.queuedCount(); // before the abort lets the next turn start
+    const running = this.inbox.running();
+    if (running) {
       try {
         aborted = await this.client().abort(this.chatKey);
       } catch (err) {
         log.warn("turn.abort_failed", { chat: this.chatKey, error: err });
       }
     }
-    return { aborted, queued: this.inbox.queuedCount() };
+    return { aborted, queued, ...(aborted && running ? { messageId: running.id } : {}) };
   }
 
   /**
@@ -264,11 +269,16 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    * the platform's ack, so a message delivered after `/new` is always stored after its reset; a
    * redelivered `/new` finds its reset and does nothing.
    */
-  async startNewConversation(input: { messageId?: string }): Promise<CommandOutcome> {
-    if (input.messageId && this.inbox.get(input.messageId)) return { aborted: false, queued: this.inbox.queuedCount(), duplicate: true };
-    await this.accept(input.messageId, "/new", null, "reset");
-    const { aborted } = await this.abortTurn();
-    return { aborted, queued: this.inbox.queuedCount(), duplicate: false };
+  async startNewConversation(input: {
+    messageId?: string;
+    /** false: let the running turn finish (the HTTP `/reset`); default true (the chat command `/new`). */
+    abortRunning?: boolean;
+  }): Promise<CommandOutcome & { record: MessageRecord }> {
+    const known = input.messageId ? this.inbox.get(input.messageId) : null;
+    if (known) return { aborted: false, queued: this.inbox.queuedCount(), duplicate: true, record: this.recordOf(this.chatKey, known) };
+    const { message } = await this.accept(input.messageId, "/new", null, "reset");
+    const { aborted } = input.abortRunning === false ? { aborted: false } : await this.abortTurn();
+    return { aborted, queued: this.inbox.queuedCount(), duplicate: false, record: this.recordOf(this.chatKey, message!) };
   }
 
   /**
@@ -323,6 +333,15 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   private async armAlarmBy(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * The message's live events as an SSE byte stream (null: no such message): what the client
+   * missed after `lastEventId`, then each event as the turn loop applies it, until the message ends.
+   */
+  async subscribeMessage(messageId: string, lastEventId?: string): Promise<ReadableStream<Uint8Array> | null> {
+    const message = this.inbox.get(messageId);
+    return message ? this.live.subscribe(messageId, this.recordOf(this.chatKey, message), lastEventId) : null;
   }
 
   /** One stored message, or null. */
@@ -394,9 +413,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
         this.inbox.markRunning(message.seq, turnId, Date.now());
         message = { ...message, state: "running", turnId };
+        this.publishLive(chatKey, message.id);
       }
       if (message.kind === "reset") {
         if ((await this.applyReset(chatKey, message)) === "held") return;
+        this.publishLive(chatKey, message.id);
         continue;
       }
       this.meta.lastActivity = Date.now();
@@ -409,6 +430,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.attachments.dropData(message.id);
       this.meta.lastActivity = Date.now();
       this.reportSoon();
+      this.publishLive(chatKey, message.id);
     }
   }
 
@@ -431,6 +453,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         deadline,
         now: Date.now,
         attachments: () => loadTurnAttachments(this.attachments, message.id, this.attachmentDownloader(message)),
+        onEvent: (event, reply) => this.live.turnEvent(message.id, event, reply),
         onSubmitted: () => {
           this.dispatch.submitted(message);
           if (this.meta.backend === "live") return;
@@ -543,6 +566,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** Retention for a subclass's tables: deletes their rows older than `cutoff`; returns how many. */
   protected pruneFinishedBefore(_cutoff: number, _now: number): number {
     return 0;
+  }
+
+  /** Publishes `messageId`'s state, and the state (queue position) of every message someone watches. */
+  private publishLive(chatKey: string, messageId: string): void {
+    for (const id of new Set([messageId, ...this.live.watchedIds()])) {
+      const message = this.inbox.get(id);
+      if (message) this.live.state(id, this.recordOf(chatKey, message));
+    }
   }
 
   private async handOver(): Promise<void> {

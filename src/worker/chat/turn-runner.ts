@@ -37,6 +37,8 @@ export interface TurnContext {
   /** Epoch ms after which this invocation hands the turn over. */
   deadline: number;
   now: () => number;
+  /** Called with each backend event as it is applied, and the reply after it (live subscribers). */
+  onEvent?: (event: TurnEvent, replySoFar: string) => void;
   /** Called once the backend has accepted the turn (the session is live). */
   onSubmitted: () => void;
   /** Called when a call to the backend went through (a submit, an events stream): an outage is over. */
@@ -130,6 +132,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           reply += event.delta;
           ctx.observer.progress(reply);
         }
+        ctx.onEvent?.(event, reply);
         persistSoon();
       }
     } catch (err) {

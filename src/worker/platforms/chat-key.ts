@@ -11,10 +11,14 @@ import { MalformedPayloadError } from "./adapter";
 export type ChatAddress =
   | { platform: "http"; chatId: string }
   | { platform: "telegram"; chatId: number }
-  | { platform: "slack"; team: string; channel: string; threadTs?: string };
+  | { platform: "slack"; team: string; channel: string; threadTs?: string }
+  /** A chat of the OpenAI-compatible endpoint: the request's `user` or `X-Chat-Id`. */
+  | { platform: "openai"; user: string };
 
 /** What the HTTP interface accepts as a chat id. */
 export const HTTP_CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** What the OpenAI-compatible endpoint accepts as `user` / `X-Chat-Id`. */
+export const OPENAI_CHAT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Slack team and channel ids (`T0123`, `C0123`, `D0123`). */
 const SLACK_ID = /^[A-Za-z0-9]{1,32}$/;
 /** Slack message timestamps (`1700000000.000100`). */
@@ -39,6 +43,7 @@ export function decodeChatKey(key: string): ChatAddress | null {
   const [platform, ...parts] = key.split(":");
   try {
     if (platform === "http" && parts.length === 1) return checked({ platform, chatId: parts[0]! }, key);
+    if (platform === "openai" && parts.length === 1) return checked({ platform, user: parts[0]! }, key);
     if (platform === "telegram" && parts.length === 1 && /^-?\d{1,20}$/.test(parts[0]!)) {
       return checked({ platform, chatId: Number(parts[0]) }, key);
     }
@@ -63,6 +68,9 @@ function keyOf(address: ChatAddress): string {
     case "http":
       if (!HTTP_CHAT_ID.test(address.chatId)) throw new InvalidChatAddressError("chatId: must match [A-Za-z0-9_-]{1,64}");
       return `http:${address.chatId}`;
+    case "openai":
+      if (!OPENAI_CHAT_ID.test(address.user)) throw new InvalidChatAddressError("user: must match [A-Za-z0-9_.-]{1,64}");
+      return `openai:${address.user}`;
     case "telegram":
       if (!Number.isSafeInteger(address.chatId)) throw new InvalidChatAddressError(`telegram chat id ${address.chatId} is not an integer`);
       return `telegram:${address.chatId}`;

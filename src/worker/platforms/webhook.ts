@@ -11,6 +11,8 @@ import type { QueueFull } from "../chat/chat-session";
 import { backendConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
+import { describe } from "../http/openapi/describe";
+import { WebhookAnswer } from "../http/openapi/responses";
 import {
   type ChatMessage,
   type Inbound,
@@ -33,7 +35,14 @@ export function webhookRoute(adapter: PlatformAdapter) {
     await next();
   });
 
-  return new Hono<{ Bindings: PlatformEnv }>().post("/", requireConfigured, limitBody, async (c) => {
+  const doc = describe({
+    summary: `${adapter.platform} webhook (called by ${adapter.platform}, verified by its secret or signature)`,
+    tags: ["webhooks"],
+    auth: false,
+    answers: { 200: { description: "Accepted (the turn runs later)", schema: WebhookAnswer } },
+    errors: [400, 401, 404, 413, 500],
+  });
+  return new Hono<{ Bindings: PlatformEnv }>().post("/", doc, requireConfigured, limitBody, async (c) => {
     // Read once, verify these exact bytes, then parse them: never verify a re-serialized body.
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
