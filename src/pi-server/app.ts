@@ -3,14 +3,7 @@ import { Hono } from "hono";
 import { HttpError } from "../shared/http/http-error";
 import { jsonBodyReader } from "../shared/http/json-body";
 import { log } from "../shared/log";
-import {
-  type HealthResponse,
-  isValidId,
-  type ListSessionsResponse,
-  PROTOCOL_MAX_BODY_BYTES,
-  type SubmitTurnResponse,
-  TRACE_ID_HEADER,
-} from "../shared/protocol";
+import { type HealthResponse, isValidId, type ListSessionsResponse, type SubmitTurnResponse, TRACE_ID_HEADER } from "../shared/protocol";
 import { attachmentsTooLarge, SteerRequest, SubmitTurnWithAttachments } from "../shared/protocol-schemas";
 import { requireBearer } from "./auth";
 import { limitBodies } from "./body-limits";

@@ -3,7 +3,6 @@
  * Shared by src/worker/pi-client/client.ts and src/pi-server/. Documented in docs/pi-backend-protocol.md.
  */
 import { MAX_ATTACHMENTS_TOTAL_BYTES } from "./attachments";
-import { ID_PATTERN } from "./ids";
 
 export { ID_PATTERN, isValidId } from "./ids";
 

@@ -52,7 +52,8 @@ it(`delivers each delta to an SSE client quickly (${TURNS} turns x ${DELTAS} del
   }
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-  const line = `sse delta latency: n=${latencies.length} p50=${pct(50).toFixed(1)}ms p90=${pct(90).toFixed(1)}ms ` +
+  const line =
+    `sse delta latency: n=${latencies.length} p50=${pct(50).toFixed(1)}ms p90=${pct(90).toFixed(1)}ms ` +
     `p99=${pct(99).toFixed(1)}ms max=${latencies.at(-1)!.toFixed(1)}ms`;
   process.stdout.write(`${line}\n`);
   expect(latencies.length).toBeGreaterThan(DELTAS);

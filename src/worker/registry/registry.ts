@@ -8,7 +8,7 @@ import { log } from "../../shared/log";
 import { idleTimeoutSeconds, registryShards } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { migrate } from "../storage/migrations";
-import { BackendReachability, type BackendReport, type BackendStatus } from "./backend-status";
+import { BackendReachability, type BackendReport } from "./backend-status";
 import { registrySchema } from "./schema";
 import { SessionTable } from "./session-table";
 import { shardIndexOf, shardOf } from "./shard-map";
