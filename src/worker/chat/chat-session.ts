@@ -157,7 +157,6 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         await this.armAlarmBy(at);
       },
     });
-    migrate(ctx.storage, attachmentSchema);
     this.attachments = new AttachmentStore(ctx.storage.sql);
     this.settings = new ChatSettings(ctx.storage.sql);
     this.ledger = new Ledger(ctx.storage.sql);
@@ -389,13 +388,13 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     // The invocation's 15 minutes run from here, not from when the lock is free (a release may hold it).
     const startedAt = Date.now();
     try {
-      await this.turnLock.runExclusive(async () => {
+      const deleted = await this.turnLock.runExclusive(async () => {
         await this.drain(startedAt);
-        await this.applyRetention(Date.now());
+        return this.applyRetention(Date.now());
       });
       // A report that failed before (maybe in an instance since evicted) goes out again; never awaited, so a slow
-      // registry cannot hold the next alarm (and the turns it runs) back.
-      this.reporter.report();
+      // registry cannot hold the next alarm (and the turns it runs) back. A chat retention just deleted stays forgotten.
+      if (!deleted) this.reporter.report();
     } catch (err) {
       log.error("chat.drain_failed", { chat: this.ctx.id.name ?? this.meta.chatKey, retryInMs: DRAIN_RETRY_MS, error: err });
       await this.ctx.storage.setAlarm(Date.now() + DRAIN_RETRY_MS);
@@ -533,7 +532,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    * Retention (retention.ts): prunes finished messages older than MESSAGE_RETENTION_DAYS, or deletes
    * the whole chat when it has been idle that long, then sets the alarm for the next check.
    */
-  private async applyRetention(now: number): Promise<void> {
+  /** Prunes aged rows, or deletes the whole chat when it has been idle past the retention; true when it was deleted. */
+  private async applyRetention(now: number): Promise<boolean> {
     const days = messageRetentionDays(this.env);
     const activity = () => ({
       lastActivity: Math.max(this.meta.lastActivity, this.settings.changedAt),
@@ -543,24 +543,31 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (plan.kind === "prune") {
       const pruned = this.retention.prune(plan.cutoff) + this.pruneFinishedBefore(plan.cutoff, now);
       if (pruned > 0) log.info("chat.pruned", { chat: this.ctx.id.name ?? this.meta.chatKey, rows: pruned, retentionDays: days });
-      return this.armAlarmBy(plan.nextCheck);
+      await this.armAlarmBy(plan.nextCheck);
+      return false;
     }
     const chat = this.ctx.id.name ?? this.meta.chatKey;
     const before = activity();
+    // A report still in flight (or due for a retry) would re-register the chat after the registry forgot it.
+    await this.reporter.quiesce();
     if (chat) await Promise.all(allRegistryShards(this.env).map((shard) => shard.forget(chat)));
     // The registry call let other requests in: a message that arrived meanwhile keeps the chat.
     const after = activity();
-    if (after.unfinished > 0 || after.lastActivity !== before.lastActivity) return this.armAlarmBy(now);
+    if (after.unfinished > 0 || after.lastActivity !== before.lastActivity) {
+      await this.armAlarmBy(now);
+      return false;
+    }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // This instance may still be asked something: give it empty tables rather than none.
     for (const schema of this.storageSchemas()) migrate(this.ctx.storage, schema);
     log.info("chat.deleted", { chat, idleDays: days });
+    return true;
   }
 
   /** The tables this object owns; a subclass adds its own. Run in the constructor and again after retention empties storage. */
   protected storageSchemas(): Schema[] {
-    return [chatSchema];
+    return [chatSchema, attachmentSchema];
   }
 
   /** Retention for a subclass's tables: deletes their rows older than `cutoff`; returns how many. */

@@ -56,6 +56,18 @@ export class RegistryReporter {
     return this.pump();
   }
 
+  /**
+   * Drops unsent changes and pending retries and waits for a send in flight, so nothing reaches the
+   * registry after this (retention calls it before the registry forgets a deleted chat). A later
+   * `report()` starts afresh.
+   */
+  async quiesce(): Promise<void> {
+    this.dirty = false;
+    clearTimeout(this.retryTimer);
+    await this.inFlight;
+    this.confirmedKey = undefined;
+  }
+
   /** Whether every change so far has reached the registry. */
   get settled(): boolean {
     return !this.dirty && !this.inFlight;

@@ -19,10 +19,11 @@ export type ShardLookup = (shard: number, chats: string[]) => Promise<SessionSna
 
 /**
  * One page of at most `limit` chats from every shard's page (`pages[i]` from shard i, each already
- * after the cursor and in order). A chat held by a shard that is not its home under the current
- * count (left from before REGISTRY_SHARDS changed) is checked with its home shard, and dropped
- * when the home holds a newer report: that one is shown where it falls in the order, so every chat
- * is listed once across all pages. The cursor is taken before that drop, so no chat is skipped.
+ * after the cursor and in order). Rows are merged in their own order and the cursor is the last row
+ * taken, so paging never skips a row. A chat held by a shard that is not its home under the current
+ * count (left from before REGISTRY_SHARDS changed) is shown from there only while its home does not
+ * hold it: once the chat has reported to its home, that row is the one shown (where it falls in the
+ * order), so every chat is listed once across all pages.
  */
 export async function mergeShardPages(
   pages: ShardPage[],
@@ -31,30 +32,24 @@ export async function mergeShardPages(
   homeOf: (chat: string) => number,
   lookup: ShardLookup,
 ): Promise<Omit<MergedPage, "idleTimeoutSeconds">> {
-  const newest = new Map<string, { s: SessionSnapshot; shard: number }>();
-  for (const [shard, page] of pages.entries()) {
-    for (const s of page.sessions) {
-      const held = newest.get(s.chat);
-      if (!held || s.version > held.s.version) newest.set(s.chat, { s, shard });
-    }
-  }
-  const ordered = [...newest.values()].sort((a, b) => statusOrder(a.s, b.s));
-  const candidates = ordered.slice(0, limit);
-  const more = ordered.length > limit || pages.some((p) => p.more);
+  const rows = pages.flatMap((page, shard) => page.sessions.map((s) => ({ s, shard })));
+  rows.sort((a, b) => statusOrder(a.s, b.s));
+  const candidates = rows.slice(0, limit);
+  const more = rows.length > limit || pages.some((p) => p.more);
   const last = candidates.at(-1);
 
   const strays = new Map<number, string[]>();
   for (const { s, shard } of candidates) {
     const home = homeOf(s.chat);
-    if (home !== shard && !pages[home]?.sessions.some((h) => h.chat === s.chat)) strays.set(home, [...(strays.get(home) ?? []), s.chat]);
+    if (home !== shard) strays.set(home, [...(strays.get(home) ?? []), s.chat]);
   }
-  const homeVersion = new Map<string, number>();
+  const heldAtHome = new Set<string>();
   await Promise.all(
     [...strays].map(async ([home, chats]) => {
-      for (const h of await lookup(home, chats)) homeVersion.set(h.chat, h.version);
+      for (const h of await lookup(home, chats)) heldAtHome.add(h.chat);
     }),
   );
-  const shown = candidates.filter(({ s }) => !((homeVersion.get(s.chat) ?? -1) > s.version));
+  const shown = candidates.filter(({ s, shard }) => shard === homeOf(s.chat) || !heldAtHome.has(s.chat));
   return { sessions: shown.map(({ s }) => toStatus(s, now)), nextCursor: more && last ? encodeCursor(last.s) : null };
 }
 

@@ -15,7 +15,8 @@ describe("POST /api/chats/:chatId/stop", () => {
     const res = await post(`/api/chats/${chat}/stop`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ chat: `http:${chat}`, stopped: running.messageId, queued: 1 });
-    expect(await settled(chat, running.messageId)).toMatchObject({ state: "failed", error: expect.stringContaining("aborted") });
+    // A stopped message ends `aborted` (the ledger state of issue 9), not `failed`.
+    expect(await settled(chat, running.messageId)).toMatchObject({ state: "aborted" });
     expect(await settled(chat, queued.messageId)).toMatchObject({ state: "done", reply: "echo: next" });
   });
 
@@ -65,9 +66,14 @@ describe("GET /api/chats/:chatId/messages/:messageId while queued", () => {
     await send(chat, "first");
     const second = await send(chat, "second");
     const queued = await api(`/api/chats/${chat}/messages/${second.messageId}`);
-    expect(await queued.json()).toEqual({ messageId: second.messageId, state: "queued", position: 1 });
+    expect(await queued.json()).toEqual({ messageId: second.messageId, state: "queued", position: 1, attempts: 0 });
     await script(`http:${chat}`, {});
     await releaseHeld(`http:${chat}`);
-    expect(await settled(chat, second.messageId)).toEqual({ messageId: second.messageId, state: "done", reply: "echo: second" });
+    expect(await settled(chat, second.messageId)).toEqual({
+      messageId: second.messageId,
+      state: "done",
+      reply: "echo: second",
+      attempts: 1,
+    });
   });
 });
