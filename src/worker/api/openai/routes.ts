@@ -121,7 +121,11 @@ function completionChunks(
   const encoder = new TextEncoder();
   const chunk = (delta: Record<string, string>, finish: string | null) =>
     encoder.encode(
-      `data: ${JSON.stringify({ ...meta, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`,
+      `data: ${JSON.stringify({
+        ...meta,
+        object: "chat.completion.chunk",
+        choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      })}\n\n`,
     );
   let streamed = "";
   return new ReadableStream<Uint8Array>({

@@ -13,7 +13,8 @@ export function openApiDocument(app: Hono<any>) {
         version: "1",
         description:
           "Relay to a personal pi coding agent. `/api` is the plain HTTP interface, `/v1` speaks OpenAI's chat-completions " +
-          'API; both take `Authorization: Bearer <API_TOKEN>`. Every error is JSON (`{"error":{"code","message"}}`, on /v1 in OpenAI\'s shape).',
+          'API; both take `Authorization: Bearer <API_TOKEN>`. Every error is JSON (`{"error":{"code","message"}}`, on /v1 in ' +
+          "OpenAI's shape).",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "API_TOKEN" } } },
       tags: [
