@@ -12,6 +12,8 @@ export interface AgentDirOptions {
   baseUrl: string;
   provider: string;
   model: string;
+  /** More models of the same provider (ids), e.g. for tests that switch models. */
+  extraModels?: string[];
   /** pi's own retries on LLM errors (default on, pi's defaults); off makes an LLM failure surface at once instead of after ~20 s. */
   retry?: boolean | { maxRetries: number; baseDelayMs: number };
 }
@@ -27,7 +29,14 @@ export function writeAgentDir(options: AgentDirOptions): string[] {
         apiKey: "local-no-key",
         // A plain OpenAI-compatible server: no developer role, no reasoning_effort.
         compat: { supportsDeveloperRole: false, supportsReasoningEffort: false },
-        models: [{ id: options.model, name: options.model, reasoning: false, input: ["text"], contextWindow: 128000, maxTokens: 4096 }],
+        models: [options.model, ...(options.extraModels ?? [])].map((id) => ({
+          id,
+          name: id,
+          reasoning: false,
+          input: ["text"],
+          contextWindow: 128000,
+          maxTokens: 4096,
+        })),
       },
     },
   };

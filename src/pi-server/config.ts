@@ -18,6 +18,8 @@ export interface BackendConfig {
   maxSessions: number;
   idleSeconds: number;
   turnTimeoutSeconds: number;
+  /** Seconds an extension dialog (a permission prompt) waits for the user before it is cancelled. */
+  uiAnswerTimeoutSeconds: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -53,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     maxSessions: integer(env, "MAX_SESSIONS", 8, 1),
     idleSeconds: integer(env, "BACKEND_IDLE_SECONDS", 3600, 1),
     turnTimeoutSeconds: integer(env, "TURN_TIMEOUT_SECONDS", 1800, 1),
+    uiAnswerTimeoutSeconds: integer(env, "UI_ANSWER_TIMEOUT_SECONDS", 600, 1),
   };
 }
 

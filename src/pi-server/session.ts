@@ -4,10 +4,12 @@
  */
 import { Mutex } from "async-mutex";
 import { log } from "../shared/log";
-import type { SessionState, TurnEventBody } from "../shared/protocol";
+import type { SessionState, TurnEventBody, UiAnswer } from "../shared/protocol";
+import { type CommandTarget, PendingSettings } from "./agent-commands";
 import { PiEventTranslator, turnError } from "./pi-events";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
+import { TurnDialogs, type UiAnswerResult } from "./ui-requests";
 
 /** What a session needs from its surroundings. */
 export interface SessionDeps {
@@ -24,6 +26,8 @@ export interface SessionDeps {
   abortGraceMs: number;
   /** How long pi gets to exit after stdin closes before it is killed. */
   stopGraceMs: number;
+  /** How long an extension dialog waits for an answer before it is cancelled (UI_ANSWER_TIMEOUT_SECONDS). */
+  uiAnswerTimeoutMs: number;
 }
 
 interface RunningTurn {
@@ -36,10 +40,12 @@ interface RunningTurn {
   retrying: boolean;
   /** A final result waiting for the fence that proves no auto-retry follows. */
   pendingFinal: object | undefined;
+  /** Extension dialogs waiting for the user. */
+  dialogs?: TurnDialogs;
 }
 
 /** A session's slot in the manager's map. */
-export class Session {
+export class Session implements CommandTarget {
   /** The turn lock: a turn holds it from prompt to terminal event; release takes it to stop the process. */
   private readonly mutex = new Mutex();
   readonly startedAt: number;
@@ -50,6 +56,8 @@ export class Session {
   private isReady = false;
   private stopping = false;
   private readonly started: Promise<PiProcess>;
+  /** A model or thinking level chosen during a turn, applied before the next prompt. */
+  readonly pendingSettings = new PendingSettings();
 
   constructor(
     readonly sessionId: string,
@@ -64,6 +72,27 @@ export class Session {
   /** The running turn, if any. */
   get currentTurn(): Turn | undefined {
     return this.running?.turn;
+  }
+
+  get runningTurnId(): string | undefined {
+    return this.running?.turn.turnId;
+  }
+
+  /** pi, once it has answered its readiness probe. */
+  ready(): Promise<PiProcess> {
+    return this.started;
+  }
+
+  /** Runs `task` holding the turn lock. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.mutex.runExclusive(task);
+  }
+
+  /** Answers an extension dialog of the running turn `turnId`. */
+  answerUi(turnId: string, requestId: string, answer: UiAnswer): UiAnswerResult {
+    const running = this.running;
+    if (!running || running.turn.turnId !== turnId || !running.dialogs) return "unknown_request";
+    return running.dialogs.answer(requestId, answer);
   }
 
   /** Protocol state for `GET /v1/sessions`. */
@@ -103,6 +132,8 @@ export class Session {
     const running = this.running;
     if (!running) return false;
     running.abortRequested = true;
+    // A tool waiting on a dialog would keep pi from stopping.
+    running.dialogs?.cancelAll();
     // Not prompted yet (pi still starting) or between retries: no agent_end will come, end it here.
     if (running.retrying || !this.isReady) this.finish(running, turnError("aborted", "the turn was aborted"));
     this.process?.send({ type: "abort" });
@@ -173,7 +204,14 @@ export class Session {
       if (running.abortRequested) return this.finish(running, turnError("aborted", "the turn was aborted before it started"));
       if (!turn.running) return;
       const translator = new PiEventTranslator();
+      const dialogs = new TurnDialogs(
+        (command) => process.send(command),
+        (body) => turn.push(body),
+        this.deps.uiAnswerTimeoutMs,
+      );
+      running.dialogs = dialogs;
       const unsubscribe = process.onRecord((record) => {
+        if (dialogs.onRecord(record)) return;
         const translation = translator.translate(record);
         if (record.type === "agent_start") running.retrying = false;
         switch (translation.kind) {
@@ -191,6 +229,7 @@ export class Session {
         }
       });
       try {
+        await this.pendingSettings.applyTo(process);
         const response = await process.request({ type: "prompt", message });
         markPrompted(response.success);
         if (!response.success) this.finish(running, turnError("llm_error", `pi refused the prompt: ${response.error ?? "unknown error"}`));
@@ -237,6 +276,7 @@ export class Session {
     if (!running.turn.running) return;
     running.timedOut = true;
     running.abortRequested = true;
+    running.dialogs?.cancelAll();
     if (running.retrying || !this.isReady) {
       this.finish(running, stoppedBody(running));
       if (!this.isReady) this.process?.kill();

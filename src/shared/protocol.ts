@@ -3,6 +3,7 @@
  * Shared by src/worker/pi-client/client.ts and src/pi-server/. Documented in docs/pi-backend-protocol.md.
  */
 import { z } from "zod";
+import type { NotifyLevel, UiClosedReason, UiRequest } from "./protocol-agent";
 
 /** Session ids are chat keys such as `telegram:42`; turn ids follow the same pattern. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -69,7 +70,10 @@ export type TurnEventBody =
   | { type: "tool_start"; tool: string; args: unknown }
   | { type: "tool_end"; tool: string; isError: boolean }
   | { type: "turn_end"; text: string }
-  | { type: "turn_error"; code: TurnErrorCode; message: string; retryable: boolean };
+  | { type: "turn_error"; code: TurnErrorCode; message: string; retryable: boolean }
+  | ({ type: "ui_request" } & UiRequest)
+  | { type: "ui_closed"; id: string; reason: UiClosedReason }
+  | { type: "notify"; message: string; level: NotifyLevel };
 
 /** One line of the events stream; `seq` counts from 1 within a turn. */
 export type TurnEvent = TurnEventBody & { seq: number };
@@ -90,7 +94,10 @@ export type ProtocolErrorCode =
   | "not_running"
   | "capacity"
   | "too_large"
-  | "internal";
+  | "internal"
+  | "unknown_request"
+  | "unknown_model"
+  | "pi_refused";
 
 export interface ProtocolErrorBody {
   error: { code: ProtocolErrorCode | string; message: string; runningTurnId?: string };
@@ -101,3 +108,5 @@ export const EVENTS_CONTENT_TYPE = "application/x-ndjson";
 
 /** Minimum time a finished turn's events stay readable. */
 export const FINISHED_TURN_RETENTION_MS = 10 * 60_000;
+
+export * from "./protocol-agent";
