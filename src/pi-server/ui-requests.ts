@@ -6,7 +6,15 @@
  * waits on a dialog nobody will answer. Fire-and-forget kinds never block: `notify` becomes a
  * `notify` event, the rest (setStatus, setWidget, setTitle, set_editor_text) are dropped.
  */
-import type { NotifyLevel, TurnEventBody, UiAnswer, UiClosedReason, UiRequest, UiRequestKind } from "../shared/protocol";
+import {
+  answerMismatch,
+  type NotifyLevel,
+  type TurnEventBody,
+  type UiAnswer,
+  type UiClosedReason,
+  type UiRequest,
+  type UiRequestKind,
+} from "../shared/protocol";
 import type { PiRecord } from "./pi-records";
 
 const DIALOG_KINDS: readonly UiRequestKind[] = ["select", "confirm", "input", "editor"];
@@ -49,7 +57,7 @@ export class TurnDialogs {
     const dialog = this.open.get(requestId);
     if (!dialog) return "unknown_request";
     // A confirm answered with a value (or a select with `confirmed`) means the client misread the kind: pi would read it as "no".
-    const invalid = mismatch(dialog.request, answer);
+    const invalid = answerMismatch(dialog.request, answer);
     if (invalid) return { invalid };
     this.close(requestId, "cancelled" in answer ? "cancelled" : "answered", answer);
     return "answered";
@@ -83,15 +91,6 @@ export class TurnDialogs {
     this.sendToPi({ type: "extension_ui_response", id, ...answer });
     this.push({ type: "ui_closed", id, reason });
   }
-}
-
-/** Why `answer` does not fit `request`, or null when it does. */
-function mismatch(request: UiRequest, answer: UiAnswer): string | null {
-  if ("cancelled" in answer) return null;
-  if (request.kind === "confirm") return "confirmed" in answer ? null : "a confirm is answered with confirmed (true or false) or cancelled";
-  if (!("value" in answer)) return `a ${request.kind} is answered with value or cancelled`;
-  if (request.kind === "select" && !request.options?.includes(answer.value)) return "value must be one of the request's options";
-  return null;
 }
 
 function text(value: unknown): string {

@@ -40,6 +40,15 @@ export const UiAnswer = z.union([
 ]);
 export type UiAnswer = z.infer<typeof UiAnswer>;
 
+/** Why `answer` does not fit `request` (a confirm takes `confirmed`, the others `value`, a select one of its options), or null. */
+export function answerMismatch(request: UiRequest, answer: UiAnswer): string | null {
+  if ("cancelled" in answer) return null;
+  if (request.kind === "confirm") return "confirmed" in answer ? null : "a confirm is answered with confirmed (true or false) or cancelled";
+  if (!("value" in answer)) return `a ${request.kind} is answered with value or cancelled`;
+  if (request.kind === "select" && !request.options?.includes(answer.value)) return "value must be one of the request's options";
+  return null;
+}
+
 /** 200 answer of the ui route. */
 export interface UiAnswerResponse {
   answered: true;

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { adapters } from "./adapters";
+import { agent } from "./api/agent";
 import { messages } from "./api/messages";
 import { status } from "./api/status";
 import type { ChatSession } from "./chat-session";
@@ -26,6 +27,7 @@ const api = new Hono<{ Bindings: Env }>()
   .use(requireJsonPost)
   .use(limitBody)
   .route("/", messages)
+  .route("/", agent)
   .route("/", status);
 
 const app = new Hono<{ Bindings: Env }>()

@@ -17,7 +17,7 @@ const SendMessage = z.object({
 });
 
 /** The chat key of an HTTP chat (`http:<chatId>`), after checking the id. */
-function chatKeyOf(chatId: string): string {
+export function chatKeyOf(chatId: string): string {
   if (!HTTP_CHAT_ID.test(chatId)) throw new ApiError(400, "invalid_chat_id", "chatId: must match [A-Za-z0-9_-]{1,64}");
   return encodeChatKey({ platform: "http", chatId });
 }

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
+import type { UiAnswer } from "../../shared/protocol";
 import { backendConfig, idleTimeoutSeconds, turnHandoverSeconds } from "../config/config";
 import type { Env, Registries } from "../config/env";
 import { PiBackendClient } from "../pi-client/client";
@@ -15,17 +16,21 @@ import type { Registry } from "../registry/registry";
 import { registryStub } from "../registry/registry-stub";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate } from "../storage/migrations";
+import type { AgentCommand, CommandReply } from "./agent-commands";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { ChatInteractions, type InteractionFields } from "./interactions";
 import { chatSchema } from "./schema";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
+import type { AnswerResult } from "./ui-answers";
 
 /** What a caller sees of a stored message. */
-export interface MessageRecord {
+export interface MessageRecord extends InteractionFields {
   chat: string;
   messageId: string;
-  state: MessageState;
+  /** `input_required` while the turn waits on an extension dialog (`request`). */
+  state: MessageState | "input_required";
   /** Messages of this chat ahead of it (0: it runs next); only while queued or running. */
   position?: number;
   reply?: string;
@@ -53,6 +58,7 @@ export type ChatEnv = Env & Registries<Registry>;
 export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly inbox: Inbox;
   private readonly meta: ChatMeta;
+  private readonly interactions: ChatInteractions;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
@@ -62,11 +68,14 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     migrate(ctx.storage, chatSchema);
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
+    this.interactions = new ChatInteractions(ctx.storage.sql);
   }
 
   /** Stores a message (deduplicated on its id) and schedules the turn loop; answers before any turn runs. */
   async enqueue(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord }> {
     const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
+    const answered = input.target ? await this.answerTyped(input) : null;
+    if (answered) return answered;
     const { created, message } = await this.accept(input.messageId, input.text, input.target ?? null, "prompt");
     return { created, record: this.recordOf(chat, message) };
   }
@@ -95,6 +104,45 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     const { aborted } = await this.abortTurn();
     await this.accept(input.messageId, "/new", null, "reset");
     return { aborted, queued: this.inbox.queuedCount() };
+  }
+
+  /**
+   * A platform message typed while an extension dialog waits may be its answer (issue 10): then it
+   * is stored as done (so a redelivery is not a prompt either) and answers the dialog instead.
+   */
+  private async answerTyped(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord } | null> {
+    const known = input.messageId ? this.inbox.get(input.messageId) : null;
+    if (known) return { created: false, record: this.recordOf(this.chatKey, known) };
+    const result = await this.interactions.answerTyped(this.client(), this.chatKey, input.text);
+    if (!result) return null;
+    const { message } = this.inbox.add(input.messageId ?? crypto.randomUUID(), input.text, input.target ?? null, Date.now());
+    const note = result.ok ? `(answered the agent's question: ${result.label})` : `(not passed on: ${result.message})`;
+    this.inbox.finish(message.seq, note, 0, Date.now());
+    return { created: true, record: this.recordOf(this.chatKey, this.inbox.get(message.id)!) };
+  }
+
+  /** Answers the extension dialog `messageId`'s turn waits on (HTTP); null when there is no such message. */
+  async answerMessage(messageId: string, answer: UiAnswer): Promise<{ result: AnswerResult; record: MessageRecord } | null> {
+    const message = this.inbox.get(messageId);
+    if (!message) return null;
+    const result = await this.interactions.answerMessage(this.client(), this.chatKey, message, answer);
+    return { result, record: this.recordOf(this.chatKey, this.inbox.get(messageId)!) };
+  }
+
+  /** A dialog button (`ui:<token>:<choice>`) was pressed by an allowed user. */
+  async pressDialogButton(data: string): Promise<AnswerResult> {
+    return this.interactions.pressButton(this.client(), this.chatKey, data);
+  }
+
+  /** Runs /model, /thinking, /stats, /compact or /verbose at once, beside any running turn and queue. */
+  async agentCommand(command: AgentCommand, args: string): Promise<CommandReply> {
+    const reply = await this.interactions.runCommand(this.client(), this.chatKey, command, args);
+    // Every command but /verbose talks to pi, which starts the backend session if it was released.
+    if (command !== "verbose" && this.meta.backend !== "live") {
+      this.meta.backend = "live";
+      this.reportSoon();
+    }
+    return reply;
   }
 
   /** Stores an inbox item (the dedupe check and insert are one synchronous step), then wakes the turn loop. */
@@ -175,6 +223,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.meta.lastActivity = Date.now();
       this.reportSoon();
       const result = await this.runOneTurn(chatKey, message, deadline);
+      if (result.kind === "finished") this.interactions.turnEnded(message.seq);
       if (result.kind === "handover") return this.handOver();
       if (result.backendLost) this.meta.dropBackend();
       this.meta.lastActivity = Date.now();
@@ -196,6 +245,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         observer,
         deadline,
         now: Date.now,
+        sideEvents: this.interactions.sideEventsFor(chatKey, message, observer),
         onSubmitted: () => {
           if (this.meta.backend === "live") return;
           this.meta.backend = "live";
@@ -304,6 +354,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
     if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
     if (message.error !== null) record.error = message.error;
+    Object.assign(record, this.interactions.fieldsOf(message));
+    if (record.request) record.state = "input_required";
     return record;
   }
 

@@ -9,6 +9,7 @@ import type { TurnEvent } from "../../shared/protocol";
 import { BackendError, type PiBackendClient } from "../pi-client/client";
 import type { Inbox, InboxMessage } from "./inbox";
 import { describeFailure, type TurnFailure, type TurnObserver } from "./turn-observer";
+import type { TurnSideEvents } from "./turn-side-events";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -27,6 +28,8 @@ export interface TurnContext {
   now: () => number;
   /** Called once the backend has accepted the turn (the session is live). */
   onSubmitted: () => void;
+  /** Tool calls, dialogs and notifications (issue 10); without it they are skipped. */
+  sideEvents?: TurnSideEvents;
 }
 
 const MAX_REATTACH_ATTEMPTS = 5;
@@ -89,9 +92,12 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           return finishFailed(ctx, terminal, terminal.backendLost);
         }
         lastSeq = event.seq;
+        const side = ctx.sideEvents;
         if (event.type === "text_delta") {
           reply += event.delta;
-          ctx.observer.progress(reply);
+          ctx.observer.progress(side ? side.display(reply) : reply);
+        } else if (side && (await side.apply(event, reply.length))) {
+          ctx.observer.progress(side.display(reply));
         }
         persistSoon();
       }

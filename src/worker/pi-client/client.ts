@@ -1,6 +1,18 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
-import type { ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import type {
+  CompactResponse,
+  ModelsResponse,
+  ProtocolErrorBody,
+  SetModelRequest,
+  SetModelResponse,
+  SetThinkingResponse,
+  StatsResponse,
+  SubmitTurnResponse,
+  ThinkingLevel,
+  TurnEvent,
+  UiAnswer,
+} from "../../shared/protocol";
 import { readJsonLines } from "./ndjson";
 
 /** A backend call failed; `code` is the protocol error code, or `unreachable`/`bad_response`. */
@@ -50,6 +62,32 @@ export class PiBackendClient {
   async releaseSession(sessionId: string): Promise<boolean> {
     const res = await this.call("DELETE", `/v1/sessions/${enc(sessionId)}`);
     return ((await res.json()) as { released: boolean }).released;
+  }
+
+  /** Answers an extension dialog of a running turn. */
+  async answerUi(sessionId: string, turnId: string, requestId: string, answer: UiAnswer): Promise<void> {
+    await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns/${enc(turnId)}/ui/${enc(requestId)}`, answer)).body?.cancel();
+  }
+
+  /** The models pi knows, the session's current one and its thinking level. */
+  async models(sessionId: string): Promise<ModelsResponse> {
+    return (await (await this.call("GET", `/v1/sessions/${enc(sessionId)}/models`)).json()) as ModelsResponse;
+  }
+
+  async setModel(sessionId: string, model: SetModelRequest): Promise<SetModelResponse> {
+    return (await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/model`, model)).json()) as SetModelResponse;
+  }
+
+  async setThinking(sessionId: string, level: ThinkingLevel): Promise<SetThinkingResponse> {
+    return (await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/thinking`, { level })).json()) as SetThinkingResponse;
+  }
+
+  async stats(sessionId: string): Promise<StatsResponse> {
+    return (await (await this.call("GET", `/v1/sessions/${enc(sessionId)}/stats`)).json()) as StatsResponse;
+  }
+
+  async compact(sessionId: string): Promise<CompactResponse> {
+    return (await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/compact`)).json()) as CompactResponse;
   }
 
   /** Every POST carries a JSON body (`{}` when it has nothing to say): the backend refuses any other POST with 415. */

@@ -1,6 +1,7 @@
 /** The migration runner, on a real Durable Object's SQLite storage. */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { chatSchema } from "../../../src/worker/chat/schema";
 import { type Migration, migrate, type Schema, schemaVersion } from "../../../src/worker/storage/migrations";
 
 /** Runs `body` against the storage of a ChatSession no other test uses. */
@@ -40,7 +41,7 @@ describe("migrate", () => {
 
   it("keeps a schema's version apart from the object's other schemas", async () => {
     await withStorage((storage) => {
-      expect(schemaVersion(storage.sql, "chat")).toBe(1);
+      expect(schemaVersion(storage.sql, "chat")).toBe(chatSchema.migrations.length);
       expect(schemaVersion(storage.sql, "platforms")).toBe(1);
       migrate(storage, {
         name: "test",
@@ -50,7 +51,7 @@ describe("migrate", () => {
         ],
       });
       expect(schemaVersion(storage.sql, "test")).toBe(2);
-      expect(schemaVersion(storage.sql, "chat")).toBe(1);
+      expect(schemaVersion(storage.sql, "chat")).toBe(chatSchema.migrations.length);
     });
   });
 

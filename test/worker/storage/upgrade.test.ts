@@ -6,6 +6,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { chatSchema } from "../../../src/worker/chat/schema";
 import { schemaVersion } from "../../../src/worker/storage/migrations";
 import { backendLog, freshChat, send, settled } from "../helpers";
 
@@ -124,7 +125,7 @@ describe("upgrading storage from before schema versions", () => {
 
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      expect(schemaVersion(sql, "chat")).toBe(1);
+      expect(schemaVersion(sql, "chat")).toBe(chatSchema.migrations.length);
       expect(schemaVersion(sql, "platforms")).toBe(1);
       const meta = Object.fromEntries(
         sql
