@@ -1,12 +1,23 @@
 /**
- * The chat commands (`/new`, `/stop`, `/status`, `/help`), run against the chat's ChatSession.
- * None of them waits for the turn lock: `/stop` aborts the running turn at once.
+ * The chat commands (`/new`, `/stop`, `/status`, `/help`, and the agent's `/model`, `/thinking`,
+ * `/stats`, `/compact`, `/verbose`), run against the chat's ChatSession. None of them waits for the
+ * turn lock: `/stop` aborts the running turn at once, the agent commands run beside it.
  */
+import { AGENT_COMMANDS, type AgentCommand, type CommandReply } from "../chat/agent-commands";
 import type { SessionSnapshot } from "../registry/types";
 import type { ChatMessage, Command, Platform, PlatformEnv } from "./adapter";
+import { commandArgs } from "./command-names";
 
-/** Runs a command and returns the reply for the chat. */
-export async function runCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
+/** Runs a command and returns the reply for the chat (with buttons for some agent commands). */
+export async function runCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now = Date.now()): Promise<CommandReply> {
+  const session = env.CHAT_SESSION.getByName(message.chatKey);
+  if ((AGENT_COMMANDS as readonly string[]).includes(message.command)) {
+    return session.agentCommand(message.command as AgentCommand, message.args ?? commandArgs(message.text));
+  }
+  return { text: await runChatCommand(env, message, now) };
+}
+
+async function runChatCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now: number): Promise<string> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   switch (message.command) {
     case "stop": {
@@ -20,7 +31,7 @@ export async function runCommand(env: PlatformEnv, message: ChatMessage & { comm
     }
     case "status":
       return describeStatus(await session.snapshot(), now);
-    case "help":
+    default:
       return helpText(message.target.platform);
   }
 }
@@ -57,6 +68,11 @@ export function helpText(platform: Platform): string {
     `${p}new: start a fresh conversation (stops a running turn first)`,
     `${p}stop: stop the running turn; queued messages stay queued`,
     `${p}status: is the agent busy, how many messages wait, is its session live`,
+    `${p}model: show the model and switch (${p}model <name>); a switch during a turn applies to the next`,
+    `${p}thinking: show or set the thinking level (${p}thinking high)`,
+    `${p}stats: tokens in and out, cost, context use`,
+    `${p}compact: compact the conversation (between turns)`,
+    `${p}verbose on|off: show tool calls while the agent works (default on)`,
     `${p}help: this text`,
   ].join("\n");
 }

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { log } from "../../shared/log";
+import type { CommandReply } from "../chat/agent-commands";
 import { backendConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { limitBody } from "../http/middleware";
@@ -19,6 +20,7 @@ import {
   VerificationError,
 } from "./adapter";
 import { isAllowed, notAuthorizedText } from "./allowlist";
+import { handleButtonPress } from "./button-press";
 import { COMMAND_CLAIM_MS } from "./claims";
 import { runCommand } from "./commands";
 
@@ -37,6 +39,15 @@ export function webhookRoute(adapter: PlatformAdapter) {
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
     if (inbound.kind === "answer") return c.json(inbound.body);
+    if (inbound.kind === "button") {
+      await handleButtonPress(
+        c.env,
+        adapter,
+        inbound,
+        deferrer(adapter, inbound.chatKey, (task) => c.executionCtx.waitUntil(task)),
+      );
+      return c.json({ ok: true });
+    }
     if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "")) {
       log.info("webhook.ignored", {
         platform: adapter.platform,
@@ -72,12 +83,7 @@ async function accept(
   defer: (task: Promise<unknown>) => void,
 ): Promise<unknown> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
-  const later = (what: string, task: () => Promise<unknown>) =>
-    defer(
-      task().catch((err) =>
-        log.error("webhook.deferred_failed", { platform: adapter.platform, chat: message.chatKey, task: what, error: err }),
-      ),
-    );
+  const later = deferrer(adapter, message.chatKey, defer);
 
   if (!isAllowed(env, message.userId)) {
     log.warn("webhook.not_allowed", {
@@ -100,14 +106,31 @@ async function accept(
     if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS)))
       return message.answer?.("That command was already handled.");
     const command = { ...message, command: message.command };
-    if (message.answer) return message.answer(await runCommand(env, command));
+    if (message.answer) return message.answer(inlineText(await runCommand(env, command)));
     later(`/${message.command}`, async () => {
       const reply = await runCommand(env, command);
-      await adapter.outbound(env).send(message.target, reply, { quote: true });
+      const outbound = adapter.outbound(env);
+      if (reply.choices?.length) await outbound.sendChoices(message.target, reply.text, reply.choices);
+      else await outbound.send(message.target, reply.text, { quote: true });
     });
     return;
   }
   // Checked before storing: the platform gets a 500 and redelivers once the configuration is fixed.
   backendConfig(env);
   await session.enqueue({ messageId: message.messageId, text: message.text, target: JSON.stringify(message.target) });
+}
+
+/** Runs work after the response, logging (never throwing) what fails. */
+function deferrer(adapter: PlatformAdapter, chatKey: string, defer: (task: Promise<unknown>) => void) {
+  return (what: string, task: () => Promise<unknown>) =>
+    defer(
+      task().catch((err) => log.error("webhook.deferred_failed", { platform: adapter.platform, chat: chatKey, task: what, error: err })),
+    );
+}
+
+/** A command reply where no buttons can go (a Slack slash command's ephemeral answer): the choices as text. */
+function inlineText(reply: CommandReply): string {
+  const choices = reply.choices?.flat() ?? [];
+  if (choices.length === 0) return reply.text;
+  return `${reply.text}\n${choices.map((c) => `• ${c.label.replace(/^✓ /, "")}${c.label.startsWith("✓ ") ? " (current)" : ""}`).join("\n")}`;
 }
