@@ -95,6 +95,22 @@ describe("extension dialogs in Telegram", () => {
   });
 });
 
+describe("/stop during a dialog", () => {
+  it("cancels the open dialog, the buttons become 'Cancelled' and the turn ends stopped", async () => {
+    const { chatId, chatKey, messageId } = await startDialog({ kind: "confirm", title: "Stop me?" });
+    expect((await postTelegram(telegramCommand(chatId, "/stop"))).status).toBe(200);
+    // "failed" with aborted today; a dedicated "aborted" state may replace it.
+    expect((await settledMessage(chatKey, messageId, 25_000)).state).not.toBe("done");
+    const closed = await waitFor(
+      async () => (await telegramCalls(chatId)).find((c) => c.method === "editMessageText" && String(c.body.text).includes("✖️ Cancelled")),
+      10_000,
+      "the dialog message to say it was cancelled",
+    );
+    expect(keyboardOf(closed)).toEqual([]);
+    expect((await backendLog(chatKey)).filter((e) => e.kind === "ui_answer")).toEqual([]);
+  });
+});
+
 describe("agent commands in Telegram", () => {
   it("/model lists models as buttons; a press switches and the list becomes the outcome", async () => {
     const chatId = randomId();
