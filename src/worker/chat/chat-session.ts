@@ -137,8 +137,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   /** Runs /model, /thinking, /stats, /compact or /verbose at once, beside any running turn and queue. */
   async agentCommand(command: AgentCommand, args: string): Promise<CommandReply> {
     const reply = await this.interactions.runCommand(this.client(), this.chatKey, command, args);
-    // Every command but /verbose talks to pi, which starts the backend session if it was released.
-    if (command !== "verbose" && this.meta.backend !== "live") {
+    // Every command but /verbose talks to pi, which starts the backend session if it was released: the
+    // registry must know, so idle release stops that pi again (counting from now).
+    if (command !== "verbose") {
+      const name = this.ctx.id.name;
+      if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
+      this.meta.lastActivity = Date.now();
       this.meta.backend = "live";
       this.reportSoon();
     }
