@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { adapters } from "./adapters";
+import { agent } from "./api/agent";
 import { backend } from "./api/backend";
 import { chats } from "./api/chats";
 import { messages } from "./api/messages";
@@ -30,6 +31,7 @@ const api = new Hono<{ Bindings: Env }>()
   .use(limitApiBody)
   .route("/", messages)
   .route("/", chats)
+  .route("/", agent)
   .route("/", status)
   .route("/", backend);
 

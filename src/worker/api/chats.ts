@@ -3,7 +3,7 @@
  * its ledger, newest first (`GET .../messages?state=&limit=&cursor=`).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import { strictObject, enum as zEnum } from "zod/mini";
 import { HttpError } from "../../shared/http/http-error";
 import type { ChatSessionCore, QueueFull } from "../chat/chat-session";
 import type { MessageState } from "../chat/inbox";
@@ -13,11 +13,9 @@ import type { ChatSessions, Env } from "../config/env";
 import { readBody } from "../http/middleware";
 import { chatKeyOf } from "./chat-id";
 
-const ChatPatch = z
-  .object({
-    queueMode: z.enum(QUEUE_MODES, { error: `queueMode: must be one of ${QUEUE_MODES.join(", ")}` }),
-  })
-  .strict();
+const ChatPatch = strictObject({
+  queueMode: zEnum(QUEUE_MODES, { error: `queueMode: must be one of ${QUEUE_MODES.join(", ")}` }),
+});
 
 export const chats = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .patch("/chats/:chatId", async (c) => {
