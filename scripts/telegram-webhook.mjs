@@ -30,6 +30,7 @@ const COMMANDS = [
   { command: "new", description: "Start a fresh conversation" },
   { command: "stop", description: "Stop the running turn" },
   { command: "status", description: "Is the agent busy, what is queued" },
+  { command: "queue", description: "Show or set the queue mode: /queue collect" },
   { command: "model", description: "Show or switch the model" },
   { command: "thinking", description: "Show or set the thinking level" },
   { command: "stats", description: "Tokens, cost and context use" },
