@@ -35,7 +35,18 @@ describe("telegram:webhook", () => {
     const webhook = calls.calls.find((c) => c.method === "setWebhook");
     expect(webhook?.body.allowed_updates).toEqual(["message", "callback_query"]);
     const commands = calls.calls.find((c) => c.method === "setMyCommands")?.body.commands as { command: string }[];
-    expect(commands.map((c) => c.command)).toEqual(["new", "stop", "status", "queue", "model", "thinking", "stats", "compact", "verbose", "help"]);
+    expect(commands.map((c) => c.command)).toEqual([
+      "new",
+      "stop",
+      "status",
+      "queue",
+      "model",
+      "thinking",
+      "stats",
+      "compact",
+      "verbose",
+      "help",
+    ]);
     // The menu and /help name the same commands.
     const helped = [...helpText("telegram").matchAll(/^\/(\w+)/gm)].map((m) => m[1]);
     expect(helped.sort()).toEqual(commands.map((c) => c.command).sort());

@@ -13,9 +13,11 @@ import type { ChatSessions, Env } from "../config/env";
 import { readBody } from "../http/middleware";
 import { chatKeyOf } from "./chat-id";
 
-const ChatPatch = strictObject({
-  queueMode: zEnum(QUEUE_MODES, { error: `queueMode: must be one of ${QUEUE_MODES.join(", ")}` }),
-});
+// zod/mini carries no English messages: the unknown-field error names the field itself.
+const ChatPatch = strictObject(
+  { queueMode: zEnum(QUEUE_MODES, { error: `queueMode: must be one of ${QUEUE_MODES.join(", ")}` }) },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `${issue.keys.join(", ")}: not a setting of a chat` : undefined) },
+);
 
 export const chats = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .patch("/chats/:chatId", async (c) => {

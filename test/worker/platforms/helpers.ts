@@ -297,7 +297,7 @@ export function settledMessage(chatKey: string, messageId: string, timeoutMs = 1
   return waitFor(
     async () => {
       const record = await env.CHAT_SESSION.getByName(chatKey).getMessage(messageId);
-      return record && record.state !== "queued" && record.state !== "running" ? record : null;
+      return record && record.state !== "queued" && record.state !== "running" && record.state !== "input_required" ? record : null;
     },
     timeoutMs,
     `${messageId} in ${chatKey} to finish`,

@@ -36,7 +36,7 @@ describe("extension dialogs in Telegram", () => {
     const record = await settledMessage(chatKey, messageId, 25_000);
     expect(record).toMatchObject({ state: "done", reply: 'checking\n(answer: {"confirmed":true})' });
     const answers = (await backendLog(chatKey)).filter((e) => e.kind === "ui_answer");
-    expect(answers.map((a) => a.detail)).toEqual([{ confirmed: true }]);
+    expect(answers.map((a) => a.answer)).toEqual([{ confirmed: true }]);
     const acks = await telegramCalls(press.callback_query.id as unknown as number);
     expect(acks.map((c) => c.body.text)).toEqual(["Answered: Yes"]);
     const closed = await waitFor(
