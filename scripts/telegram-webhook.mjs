@@ -2,7 +2,8 @@
 /**
  * Registers the Telegram webhook: `npm run telegram:webhook -- <public url>`.
  * Sets the webhook to <url>/webhooks/telegram (unless the URL already has a path) with the
- * secret token and the update types the Worker handles, then prints getWebhookInfo.
+ * secret token and the update types the Worker handles (messages, and button presses as
+ * callback queries), registers the bot's command menu (setMyCommands), then prints getWebhookInfo.
  * Reads TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET and TELEGRAM_API_BASE from the environment,
  * else from .dev.vars.
  */
@@ -24,6 +25,20 @@ if (!/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
   fail("TELEGRAM_WEBHOOK_SECRET may only use A-Za-z0-9_- (1-256 characters); Telegram refuses anything else");
 }
 
+/** The menu Telegram shows for "/"; the same commands as /help (src/worker/platforms/commands.ts). */
+const COMMANDS = [
+  { command: "new", description: "Start a fresh conversation" },
+  { command: "stop", description: "Stop the running turn" },
+  { command: "status", description: "Is the agent busy, what is queued" },
+  { command: "queue", description: "Show or set the queue mode: /queue collect" },
+  { command: "model", description: "Show or switch the model" },
+  { command: "thinking", description: "Show or set the thinking level" },
+  { command: "stats", description: "Tokens, cost and context use" },
+  { command: "compact", description: "Compact the conversation" },
+  { command: "verbose", description: "Show tool calls: /verbose on|off" },
+  { command: "help", description: "What the bot can do" },
+];
+
 const target = new URL(url);
 if (target.pathname === "/" || target.pathname === "") target.pathname = "/webhooks/telegram";
 
@@ -31,8 +46,10 @@ const apiRoot = (config.TELEGRAM_API_BASE || "https://api.telegram.org").replace
 const api = new Api(token, { apiRoot });
 try {
   const me = await api.getMe();
-  await api.setWebhook(target.toString(), { secret_token: secret, allowed_updates: ["message"], max_connections: 40 });
+  await api.setWebhook(target.toString(), { secret_token: secret, allowed_updates: ["message", "callback_query"], max_connections: 40 });
   console.log(`Webhook for @${me.username} set to ${target}`);
+  await api.setMyCommands(COMMANDS);
+  console.log(`Command menu set: ${COMMANDS.map((c) => `/${c.command}`).join(" ")}`);
   console.log(JSON.stringify(await api.getWebhookInfo(), null, 2));
 } catch (err) {
   if (err instanceof GrammyError && err.error_code === 401)

@@ -12,6 +12,8 @@ export interface AgentDirOptions {
   baseUrl: string;
   provider: string;
   model: string;
+  /** More models of the same provider (ids), e.g. for tests that switch models. */
+  extraModels?: string[];
   /** pi's own retries on LLM errors (default on, pi's defaults); off makes an LLM failure surface at once instead of after ~20 s. */
   retry?: boolean | { maxRetries: number; baseDelayMs: number };
 }
@@ -28,9 +30,14 @@ export function writeAgentDir(options: AgentDirOptions): string[] {
         // A plain OpenAI-compatible server: no developer role, no reasoning_effort.
         compat: { supportsDeveloperRole: false, supportsReasoningEffort: false },
         // Images allowed, so a photo sent from a chat reaches the model as an image part (pi drops them for text-only models).
-        models: [
-          { id: options.model, name: options.model, reasoning: false, input: ["text", "image"], contextWindow: 128000, maxTokens: 4096 },
-        ],
+        models: [options.model, ...(options.extraModels ?? [])].map((id) => ({
+          id,
+          name: id,
+          reasoning: false,
+          input: ["text", "image"],
+          contextWindow: 128000,
+          maxTokens: 4096,
+        })),
       },
     },
   };

@@ -1,15 +1,16 @@
 /** The HTTP surface of the pi backend: protocol v1 (docs/pi-backend-protocol.md) as a Hono app. */
 import { Hono } from "hono";
 import { HttpError } from "../shared/http/http-error";
-import { jsonBodyReader } from "../shared/http/json-body";
 import { log } from "../shared/log";
-import { type HealthResponse, isValidId, type ListSessionsResponse, type SubmitTurnResponse, TRACE_ID_HEADER } from "../shared/protocol";
+import { type HealthResponse, type ListSessionsResponse, type SubmitTurnResponse, TRACE_ID_HEADER } from "../shared/protocol";
 import { attachmentsTooLarge, SteerRequest, SubmitTurnWithAttachments } from "../shared/protocol-schemas";
+import { agentRoutes } from "./agent-routes";
 import { requireBearer } from "./auth";
 import { limitBodies } from "./body-limits";
 import { BackendError, UnknownTurnError } from "./errors";
 import { eventsResponse } from "./events-response";
 import { type BackendEnv, checkRequestTarget, refuseBrowsers, requireJsonPosts } from "./request-guards";
+import { idParam, readBody } from "./route-params";
 import type { SessionManager } from "./session-manager";
 import { logTurn, traceIdOf } from "./turn-logging";
 
@@ -82,15 +83,9 @@ export function createBackendApp(manager: SessionManager, token: string, options
     return c.json({ released: await manager.release(sessionId) });
   });
 
-  return app;
-}
+  app.route("/v1/sessions", agentRoutes(manager));
 
-/** Validates a path id (Hono hands it over URL-decoded). */
-function idParam(value: string | undefined, name: string): string {
-  if (value === undefined || !isValidId(value)) {
-    throw new BackendError(400, "invalid_request", `${name} must match [A-Za-z0-9._:-]{1,128} and not be "." or ".."`);
-  }
-  return value;
+  return app;
 }
 
 function afterParam(value: string | undefined): number {
@@ -99,9 +94,3 @@ function afterParam(value: string | undefined): number {
     throw new BackendError(400, "invalid_request", "after must be a non-negative integer (the last seq you applied)");
   return Number(value);
 }
-
-/** Reads the body once as text (bodyLimit has bounded it), parses JSON, validates; 400 invalid_request naming the field. */
-const readBody = jsonBodyReader({
-  notJson: { code: "invalid_request", message: "the body must be JSON" },
-  invalidField: "invalid_request",
-});

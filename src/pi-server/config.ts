@@ -27,6 +27,8 @@ export interface BackendConfig {
   retentionDays: number;
   /** Pre-started pi processes kept ready for new sessions (PI_SPARE_PROCESSES, default 1; 0 starts pi per session). */
   spareProcesses: number;
+  /** Seconds an extension dialog (a permission prompt) waits for the user before it is cancelled. */
+  uiAnswerTimeoutSeconds: number;
 }
 
 /** The bearer token guards a shell, so a guessable one is refused. */
@@ -67,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Backend
     heartbeatSeconds: integer(env, "PI_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 1),
     retentionDays: integer(env, "MESSAGE_RETENTION_DAYS", 30, 1),
     spareProcesses: integer(env, "PI_SPARE_PROCESSES", 1, 0),
+    uiAnswerTimeoutSeconds: integer(env, "UI_ANSWER_TIMEOUT_SECONDS", 600, 1),
   };
 }
 

@@ -36,6 +36,8 @@ export interface SessionManagerOptions
   stopGraceMs?: number;
   /** Seconds a client is told to wait on 503. */
   retryAfterSeconds?: number;
+  /** Seconds an extension dialog waits for an answer (UI_ANSWER_TIMEOUT_SECONDS, default 600). */
+  uiAnswerTimeoutSeconds?: number;
   /** pi's `dist/cli.js` (found in node_modules by default); the benchmark substitutes a stand-in. */
   cliPath?: string;
 }
@@ -117,6 +119,11 @@ export class SessionManager {
   /** The live session for an id, if any (tests use it to hold a reference across a replacement). */
   get(sessionId: string): Session | undefined {
     return this.sessions.get(sessionId);
+  }
+
+  /** The live session for an id, started (without a turn) if there is none: for the agent settings routes. */
+  sessionFor(sessionId: string): Session {
+    return this.sessions.get(sessionId) ?? this.createSession(sessionId);
   }
 
   /** Sends a steering message to the session's running turn; false when none is running. */
@@ -232,6 +239,7 @@ export class SessionManager {
       turnTimeoutMs: this.options.turnTimeoutSeconds * 1000,
       abortGraceMs: this.options.abortGraceMs ?? 10_000,
       stopGraceMs: this.options.stopGraceMs ?? 5_000,
+      uiAnswerTimeoutMs: (this.options.uiAnswerTimeoutSeconds ?? 600) * 1000,
     });
     this.sessions.set(sessionId, session);
     return session;

@@ -4,12 +4,14 @@
  */
 import { Mutex } from "async-mutex";
 import { log } from "../shared/log";
-import type { SessionState, TurnEventBody } from "../shared/protocol";
+import type { SessionState, TurnEventBody, UiAnswer } from "../shared/protocol";
+import { type CommandTarget, PendingSettings } from "./agent-commands";
 import type { PromptImage } from "./attachments";
 import { PiEventTranslator, turnError } from "./pi-events";
 import { logPiExit } from "./pi-exit-log";
 import { describeExit, type PiExit, PiExitedError, type PiProcess } from "./pi-process";
 import type { Turn } from "./turn";
+import { TurnDialogs, type UiAnswerResult } from "./ui-requests";
 
 /** What a session needs from its surroundings. */
 export interface SessionDeps {
@@ -32,6 +34,8 @@ export interface SessionDeps {
   abortGraceMs: number;
   /** How long pi gets to exit after stdin closes before it is killed. */
   stopGraceMs: number;
+  /** How long an extension dialog waits for an answer before it is cancelled (UI_ANSWER_TIMEOUT_SECONDS). */
+  uiAnswerTimeoutMs: number;
 }
 
 interface RunningTurn {
@@ -44,10 +48,12 @@ interface RunningTurn {
   retrying: boolean;
   /** A final result waiting for the fence that proves no auto-retry follows. */
   pendingFinal: object | undefined;
+  /** Extension dialogs waiting for the user. */
+  dialogs?: TurnDialogs;
 }
 
 /** A session's slot in the manager's map. */
-export class Session {
+export class Session implements CommandTarget {
   /** The turn lock: a turn holds it from prompt to terminal event; release takes it to stop the process. */
   private readonly mutex = new Mutex();
   readonly startedAt: number;
@@ -58,6 +64,8 @@ export class Session {
   private isReady = false;
   private stopping = false;
   private readonly started: Promise<PiProcess>;
+  /** A model or thinking level chosen during a turn, applied before the next prompt. */
+  readonly pendingSettings = new PendingSettings();
 
   constructor(
     readonly sessionId: string,
@@ -72,6 +80,27 @@ export class Session {
   /** The running turn, if any. */
   get currentTurn(): Turn | undefined {
     return this.running?.turn;
+  }
+
+  get runningTurnId(): string | undefined {
+    return this.running?.turn.turnId;
+  }
+
+  /** pi, once it has answered its readiness probe. */
+  ready(): Promise<PiProcess> {
+    return this.started;
+  }
+
+  /** Runs `task` holding the turn lock. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.mutex.runExclusive(task);
+  }
+
+  /** Answers an extension dialog of the running turn `turnId`. */
+  answerUi(turnId: string, requestId: string, answer: UiAnswer): UiAnswerResult {
+    const running = this.running;
+    if (!running || running.turn.turnId !== turnId || !running.dialogs) return "unknown_request";
+    return running.dialogs.answer(requestId, answer);
   }
 
   /** Protocol state for `GET /v1/sessions`. */
@@ -111,6 +140,8 @@ export class Session {
     const running = this.running;
     if (!running) return false;
     running.abortRequested = true;
+    // A tool waiting on a dialog would keep pi from stopping.
+    running.dialogs?.cancelAll();
     // Not prompted yet (pi still starting): no agent_end will come, end it here. Between retries
     // pi's abort cancels the wait and answers auto_retry_end, which ends the turn.
     if (!this.isReady) this.finish(running, turnError("aborted", "the turn was aborted"));
@@ -183,7 +214,14 @@ export class Session {
       if (running.abortRequested) return this.finish(running, turnError("aborted", "the turn was aborted before it started"));
       if (!turn.running) return;
       const translator = new PiEventTranslator();
+      const dialogs = new TurnDialogs(
+        (command) => process.send(command),
+        (body) => turn.push(body),
+        this.deps.uiAnswerTimeoutMs,
+      );
+      running.dialogs = dialogs;
       const unsubscribe = process.onRecord((record) => {
+        if (dialogs.onRecord(record)) return;
         const translation = translator.translate(record);
         if (record.type === "agent_start") {
           running.retrying = false;
@@ -205,6 +243,7 @@ export class Session {
         }
       });
       try {
+        await this.pendingSettings.applyTo(process);
         const response = await process.request({ type: "prompt", message, ...(images.length ? { images } : {}) });
         markPrompted(response.success);
         if (!response.success) this.finish(running, turnError("llm_error", `pi refused the prompt: ${response.error ?? "unknown error"}`));
@@ -251,6 +290,7 @@ export class Session {
     if (!running.turn.running) return;
     running.timedOut = true;
     running.abortRequested = true;
+    running.dialogs?.cancelAll();
     if (!this.isReady) {
       this.finish(running, stoppedBody(running));
       this.kill();

@@ -16,7 +16,14 @@ import {
   MAX_ATTACHMENTS_TOTAL_BYTES,
 } from "./attachments";
 import { isValidId } from "./ids";
-import { MAX_MESSAGE_CHARS } from "./protocol";
+import {
+  MAX_MESSAGE_CHARS,
+  MAX_UI_ANSWER_CHARS,
+  type SetModelRequest,
+  type SetThinkingRequest,
+  THINKING_LEVELS,
+  type UiAnswer,
+} from "./protocol";
 
 export const SubmitTurnRequest = z.object({
   turnId: z.string().refine(isValidId, "must match [A-Za-z0-9._:-]{1,128}"),
@@ -75,3 +82,19 @@ export function attachmentsTooLarge(attachments: readonly TurnAttachment[]): str
   }
   return undefined;
 }
+
+/** The body of `POST /v1/sessions/{id}/turns/{turnId}/ui/{requestId}` (issue 10): exactly one of the three. */
+export const UiAnswerBody: z.ZodType<UiAnswer> = z.union([
+  z.strictObject({ value: z.string().max(MAX_UI_ANSWER_CHARS) }),
+  z.strictObject({ confirmed: z.boolean() }),
+  z.strictObject({ cancelled: z.literal(true) }),
+]);
+
+/** `POST /v1/sessions/{id}/model` */
+export const SetModelBody: z.ZodType<SetModelRequest> = z.strictObject({
+  provider: z.string().min(1).max(200),
+  modelId: z.string().min(1).max(200),
+});
+
+/** `POST /v1/sessions/{id}/thinking` */
+export const SetThinkingBody: z.ZodType<SetThinkingRequest> = z.strictObject({ level: z.enum(THINKING_LEVELS) });

@@ -3,6 +3,7 @@
  * Shared by src/worker/pi-client/client.ts and src/pi-server/. Documented in docs/pi-backend-protocol.md.
  */
 import { MAX_ATTACHMENTS_TOTAL_BYTES } from "./attachments";
+import type { NotifyLevel, UiClosedReason, UiRequest } from "./protocol-agent";
 
 export { ID_PATTERN, isValidId } from "./ids";
 
@@ -56,7 +57,10 @@ export type TurnEventBody =
   | { type: "tool_start"; tool: string; args: unknown }
   | { type: "tool_end"; tool: string; isError: boolean }
   | { type: "turn_end"; text: string }
-  | { type: "turn_error"; code: TurnErrorCode; message: string; retryable: boolean };
+  | { type: "turn_error"; code: TurnErrorCode; message: string; retryable: boolean }
+  | ({ type: "ui_request" } & UiRequest)
+  | { type: "ui_closed"; id: string; reason: UiClosedReason }
+  | { type: "notify"; message: string; level: NotifyLevel };
 
 /** One line of the events stream; `seq` counts from 1 within a turn. */
 export type TurnEvent = TurnEventBody & { seq: number };
@@ -80,7 +84,10 @@ export type ProtocolErrorCode =
   | "shutting_down"
   | "internal"
   /** 409: a turn's files could not be saved in the workspace's `inbox/` (it is not a directory, or full of that name). */
-  | "inbox_unavailable";
+  | "inbox_unavailable"
+  | "unknown_request"
+  | "unknown_model"
+  | "pi_refused";
 
 export interface ProtocolErrorBody {
   error: { code: ProtocolErrorCode | string; message: string; runningTurnId?: string };
@@ -122,3 +129,5 @@ export function isHeartbeat(line: { type: string }): line is HeartbeatLine {
  * as base64 (4/3), plus the message. Every other route keeps PROTOCOL_MAX_BODY_BYTES.
  */
 export const PROTOCOL_MAX_TURN_BODY_BYTES = Math.ceil((MAX_ATTACHMENTS_TOTAL_BYTES * 4) / 3) + PROTOCOL_MAX_BODY_BYTES;
+
+export * from "./protocol-agent";

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { adapters } from "./adapters";
+import { agent } from "./api/agent";
 import { backend } from "./api/backend";
 import { chatActions } from "./api/chat-actions";
 import { chats } from "./api/chats";
@@ -39,6 +40,7 @@ const api = new Hono<{ Bindings: Env }>()
   .route("/", chats)
   .route("/", messageEvents)
   .route("/", chatActions)
+  .route("/", agent)
   .route("/", status)
   .route("/", backend);
 

@@ -19,6 +19,10 @@ interface Server {
   token: string;
   /** The reply text this server's model gives to `message`. */
   replyTo(message: string): string;
+  /** Makes the session's next turn open a confirm dialog (fake-pi: the `[ask]` tag; the fake backend: a script). */
+  askIn(sessionId: string, message: string): Promise<string>;
+  /** A model this server's pi knows. */
+  model: { provider: string; modelId: string };
   close(): Promise<void>;
 }
 
@@ -32,7 +36,14 @@ const servers: [string, () => Promise<Server>][] = [
         const words = Number(/\[words:(\d+)\]/.exec(message)?.[1] ?? 5);
         return Array.from({ length: words }, (_, i) => `w${i}`).join(" ");
       };
-      return { url: backend.url, token: TEST_TOKEN, replyTo, close: () => backend.close() };
+      return {
+        url: backend.url,
+        token: TEST_TOKEN,
+        replyTo,
+        askIn: async (_sessionId, message) => `${message} [ask]`,
+        model: { provider: "fake", modelId: "fake-pi" },
+        close: () => backend.close(),
+      };
     },
   ],
   [
@@ -44,6 +55,12 @@ const servers: [string, () => Promise<Server>][] = [
         url: `http://127.0.0.1:${port}`,
         token: FAKE_BACKEND_TOKEN,
         replyTo: (message) => `echo: ${message}`,
+        askIn: async (sessionId, message) => {
+          const script = { sessionId, deltas: ["w0"], dialog: { kind: "confirm", title: "Allow?", message: "fake asks" } };
+          await fetch(`http://127.0.0.1:${port}/_control/script`, { method: "POST", body: JSON.stringify(script) });
+          return message;
+        },
+        model: { provider: "fake", modelId: "fake-1" },
         close: () => fake.stop(),
       };
     },
@@ -280,5 +297,60 @@ describe.each(servers)("protocol v1: %s", (_name, start) => {
 
   it("answers 404 not_found for a route it does not have", async () => {
     await expectError(await call("GET", "/v1/nothing-here"), 404, "not_found");
+  });
+
+  it("forwards an extension dialog as ui_request and passes the answer on once: ui_closed, then the turn ends", async () => {
+    const id = session();
+    const message = await server.askIn(id, "may I?");
+    expect((await call("POST", `/v1/sessions/${id}/turns`, { turnId: "t1", message })).status).toBe(202);
+    let request: { id: string; kind: string; title: string } | undefined;
+    for (let i = 0; i < 200 && !request; i++) {
+      const res = await call("GET", `/v1/sessions/${id}/turns/t1/events`);
+      // The stream stays open while the dialog waits: read what is there, then let go.
+      const reader = res.body!.getReader();
+      const { value } = await reader.read();
+      await reader.cancel();
+      const lines = new TextDecoder().decode(value).split("\n").filter(Boolean);
+      request = lines.map((l) => JSON.parse(l)).find((e) => e.type === "ui_request");
+      if (!request) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(request).toMatchObject({ kind: "confirm", title: "Allow?" });
+    await expectError(await call("POST", `/v1/sessions/${id}/turns/t1/ui/${request!.id}`, { value: 3 }), 400, "invalid_request");
+    const ok = await call("POST", `/v1/sessions/${id}/turns/t1/ui/${request!.id}`, { confirmed: true });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ answered: true });
+    await expectError(await call("POST", `/v1/sessions/${id}/turns/t1/ui/${request!.id}`, { confirmed: true }), 404, "unknown_request");
+    const all = await events(id, "t1");
+    expect(all).toContainEqual(expect.objectContaining({ type: "ui_closed", id: request!.id, reason: "answered" }));
+    expect(all.at(-1)).toMatchObject({ type: "turn_end" });
+    await expectError(await call("POST", `/v1/sessions/${id}/turns/nope/ui/r1`, { cancelled: true }), 404, "unknown_turn");
+  });
+
+  it("lists models, switches the model, sets the thinking level, reports stats and compacts", async () => {
+    const id = session();
+    const models = await call("GET", `/v1/sessions/${id}/models`);
+    expect(models.status).toBe(200);
+    const list = (await models.json()) as { models: { provider: string; id: string }[]; current: unknown; thinkingLevel: string };
+    expect(list.models).toContainEqual(expect.objectContaining({ provider: server.model.provider, id: server.model.modelId }));
+    expect(typeof list.thinkingLevel).toBe("string");
+    const set = await call("POST", `/v1/sessions/${id}/model`, server.model);
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ model: { id: server.model.modelId }, appliesTo: "now" });
+    await expectError(await call("POST", `/v1/sessions/${id}/model`, { provider: "x", modelId: "none" }), 400, "unknown_model");
+    await expectError(await call("POST", `/v1/sessions/${id}/model`, { provider: "x" }), 400, "invalid_request");
+    const thinking = await call("POST", `/v1/sessions/${id}/thinking`, { level: "low" });
+    expect(thinking.status).toBe(200);
+    expect(await thinking.json()).toMatchObject({ appliesTo: "now" });
+    await expectError(await call("POST", `/v1/sessions/${id}/thinking`, { level: "huge" }), 400, "invalid_request");
+    const stats = await call("GET", `/v1/sessions/${id}/stats`);
+    expect(stats.status).toBe(200);
+    expect(await stats.json()).toMatchObject({
+      tokens: { input: expect.any(Number), output: expect.any(Number), total: expect.any(Number) },
+      cost: expect.any(Number),
+      messages: expect.any(Number),
+    });
+    const compacted = await call("POST", `/v1/sessions/${id}/compact`, {});
+    expect(compacted.status).toBe(200);
+    expect(await compacted.json()).toMatchObject({ compacted: true, tokensBefore: expect.any(Number) });
   });
 });

@@ -27,7 +27,7 @@ export async function send(chatId: string, text: string, id?: string): Promise<{
 
 export interface MessageView {
   messageId: string;
-  state: "queued" | "running" | "done" | "failed" | "aborted" | "merged";
+  state: "queued" | "running" | "input_required" | "done" | "failed" | "aborted" | "merged";
   reply?: string;
   error?: string;
   mergedInto?: string;
@@ -44,7 +44,8 @@ export function settled(chatId: string, messageId: string, timeoutMs = 15_000): 
   return waitFor(
     async () => {
       const m = await getMessage(chatId, messageId);
-      return m.state !== "queued" && m.state !== "running" ? m : null;
+      // input_required (issue 10) is a running turn waiting on a dialog: not finished either.
+      return m.state !== "queued" && m.state !== "running" && m.state !== "input_required" ? m : null;
     },
     timeoutMs,
     `message ${messageId} in ${chatId} to finish`,

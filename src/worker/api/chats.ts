@@ -3,7 +3,7 @@
  * its ledger, newest first (`GET .../messages?state=&limit=&cursor=`).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import { strictObject, enum as zEnum } from "zod/mini";
 import { HttpError } from "../../shared/http/http-error";
 import type { ChatSessionCore, QueueFull } from "../chat/chat-session";
 import type { MessageState } from "../chat/inbox";
@@ -15,11 +15,11 @@ import { describe } from "../http/openapi/describe";
 import { ChatOverview, MessagePage, QueueModeAnswer } from "../http/openapi/responses";
 import { chatKeyOf } from "./chat-id";
 
-const ChatPatch = z
-  .object({
-    queueMode: z.enum(QUEUE_MODES, { error: `queueMode: must be one of ${QUEUE_MODES.join(", ")}` }),
-  })
-  .strict();
+// zod/mini carries no English messages: the unknown-field error names the field itself.
+const ChatPatch = strictObject(
+  { queueMode: zEnum(QUEUE_MODES, { error: `queueMode: must be one of ${QUEUE_MODES.join(", ")}` }) },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `${issue.keys.join(", ")}: not a setting of a chat` : undefined) },
+);
 
 export const chats = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
   .patch(

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Mutex } from "async-mutex";
 import { ConfigError } from "../../shared/config-error";
 import { log } from "../../shared/log";
+import type { UiAnswer } from "../../shared/protocol";
 import {
   backendConfig,
   idleTimeoutSeconds,
@@ -26,12 +27,14 @@ import type { Registry } from "../registry/registry";
 import { allRegistryShards, registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
 import { migrate, type Schema } from "../storage/migrations";
+import type { AgentCommand, CommandReply } from "./agent-commands";
 import { type AlarmBudget, alarmBudget } from "./alarm-budget";
 import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
 import { chooseBackend } from "./backend-choice";
 import { BackendReports } from "./backend-reports";
 import { ChatMeta } from "./chat-meta";
 import { Inbox, type InboxMessage, type MessageKind, type MessageState } from "./inbox";
+import { ChatInteractions, type InteractionFields } from "./interactions";
 import { Ledger, type LedgerQuery, type StateCounts } from "./ledger";
 import { LiveEvents } from "./live-events";
 import { Outages, outagePolicy } from "./outage";
@@ -45,12 +48,14 @@ import { traceIdFor } from "./trace-id";
 import { type AttachmentDownloader, loadTurnAttachments } from "./turn-attachments";
 import { describeFailure, silentObserver, type TurnFailure, type TurnObserver } from "./turn-observer";
 import { runTurn, type TurnResult } from "./turn-runner";
+import type { AnswerResult } from "./ui-answers";
 
 /** What a caller sees of a stored message. */
-export interface MessageRecord {
+export interface MessageRecord extends InteractionFields {
   chat: string;
   messageId: string;
-  state: MessageState;
+  /** `input_required` while the turn waits on an extension dialog (`request`). */
+  state: MessageState | "input_required";
   /** Messages of this chat ahead of it (0: it runs next); only while queued or running. */
   position?: number;
   reply?: string;
@@ -133,6 +138,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   private readonly ledger: Ledger;
   private readonly retention: MessageRetention;
   private readonly dispatch: QueueDispatch;
+  private readonly interactions: ChatInteractions;
   /** The turn lock. Awaiting fetch() opens the input gate, so the alarm's turn must be excluded explicitly. */
   private readonly turnLock = new Mutex();
   private lastReportVersion = 0;
@@ -168,6 +174,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       chatKey: () => this.chatKey,
       now: Date.now,
     });
+    this.interactions = new ChatInteractions(ctx.storage.sql);
   }
 
   /**
@@ -178,6 +185,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
    */
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const chat = this.chatKey; // read first: an object reached without a name must refuse before storing anything
+    const answered = input.target ? await this.answerTyped(input) : null;
+    if (answered) return answered;
     const accepted = await this.accept(input.messageId, input.text, input.target ?? null, "prompt", maxQueued(this.env), input.attachments);
     if (accepted.refused) return { created: false, record: null, refused: accepted.refused };
     if (!accepted.created) return { created: false, record: this.recordOf(chat, accepted.message) };
@@ -278,6 +287,49 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     const { message } = await this.accept(input.messageId, "/new", null, "reset");
     const { aborted } = input.abortRunning === false ? { aborted: false } : await this.abortTurn();
     return { aborted, queued: this.inbox.queuedCount(), duplicate: false, record: this.recordOf(this.chatKey, message!) };
+  }
+
+  /**
+   * A platform message typed while an extension dialog waits may be its answer (issue 10): then it
+   * is stored as done (so a redelivery is not a prompt either) and answers the dialog instead.
+   */
+  private async answerTyped(input: EnqueueInput): Promise<{ created: boolean; record: MessageRecord } | null> {
+    const known = input.messageId ? this.inbox.get(input.messageId) : null;
+    if (known) return { created: false, record: this.recordOf(this.chatKey, known) };
+    const result = await this.interactions.answerTyped(this.client(), this.chatKey, input.text);
+    if (!result) return null;
+    const { message } = this.inbox.add(input.messageId ?? crypto.randomUUID(), input.text, input.target ?? null, Date.now());
+    const note = result.ok ? `(answered the agent's question: ${result.label})` : `(not passed on: ${result.message})`;
+    this.inbox.finish(message.seq, note, 0, Date.now());
+    return { created: true, record: this.recordOf(this.chatKey, this.inbox.get(message.id)!) };
+  }
+
+  /** Answers the extension dialog `messageId`'s turn waits on (HTTP); null when there is no such message. */
+  async answerMessage(messageId: string, answer: UiAnswer): Promise<{ result: AnswerResult; record: MessageRecord } | null> {
+    const message = this.inbox.get(messageId);
+    if (!message) return null;
+    const result = await this.interactions.answerMessage(this.client(), this.chatKey, message, answer);
+    return { result, record: this.recordOf(this.chatKey, this.inbox.get(messageId)!) };
+  }
+
+  /** A dialog button (`ui:<token>:<choice>`) was pressed by an allowed user. */
+  async pressDialogButton(data: string): Promise<AnswerResult> {
+    return this.interactions.pressButton(this.client(), this.chatKey, data);
+  }
+
+  /** Runs /model, /thinking, /stats, /compact or /verbose at once, beside any running turn and queue. */
+  async agentCommand(command: AgentCommand, args: string): Promise<CommandReply> {
+    const reply = await this.interactions.runCommand(this.client(), this.chatKey, command, args);
+    // Every command but /verbose talks to pi, which starts the backend session if it was released: the
+    // registry must know, so idle release stops that pi again (counting from now).
+    if (command !== "verbose") {
+      const name = this.ctx.id.name;
+      if (name && this.meta.chatKey !== name) this.meta.chatKey = name;
+      this.meta.lastActivity = Date.now();
+      this.meta.backend = "live";
+      this.reportSoon();
+    }
+    return reply;
   }
 
   /**
@@ -422,6 +474,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.meta.lastActivity = Date.now();
       this.reportSoon();
       const result = await this.runOneTurn(chatKey, message, budget);
+      if (result.kind === "finished") this.interactions.turnEnded(message.seq);
       if (result.kind === "handover") return this.handOver();
       if (result.kind === "held") return; // the retry alarm is set (outage-hold.ts)
       this.dispatch.afterTurn(message);
@@ -453,6 +506,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         now: Date.now,
         attachments: () => loadTurnAttachments(this.attachments, message.id, this.attachmentDownloader(message)),
         onEvent: (event, reply) => this.live.turnEvent(message.id, event, reply),
+        sideEvents: this.interactions.sideEventsFor(chatKey, message, observer),
         onSubmitted: () => {
           this.dispatch.submitted(message);
           if (this.meta.backend === "live") return;
@@ -662,6 +716,8 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     const attachments = this.attachments.summary(message.id);
     if (attachments.length) record.attachments = attachments;
     if (message.mergedInto !== null) record.mergedInto = message.mergedInto;
+    Object.assign(record, this.interactions.fieldsOf(message));
+    if (record.request) record.state = "input_required";
     return record;
   }
 

@@ -51,8 +51,14 @@ export class MessageRetention {
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE state NOT IN ${FINISHED}`).one().n;
   }
 
-  /** Deletes finished messages last changed before `cutoff`; returns how many. */
+  /** Deletes finished messages last changed before `cutoff`, with their tool calls and dialogs; returns how many. */
   prune(cutoff: number): number {
-    return this.sql.exec(`DELETE FROM messages WHERE state IN ${FINISHED} AND updated_at < ?`, cutoff).rowsWritten;
+    const deleted = this.sql.exec(`DELETE FROM messages WHERE state IN ${FINISHED} AND updated_at < ?`, cutoff).rowsWritten;
+    if (deleted > 0) {
+      // Issue 10's per-message rows (tool args, dialog answers) go with their message.
+      this.sql.exec("DELETE FROM message_tools WHERE message_seq NOT IN (SELECT seq FROM messages)");
+      this.sql.exec("DELETE FROM ui_requests WHERE message_seq NOT IN (SELECT seq FROM messages)");
+    }
+    return deleted;
   }
 }

@@ -43,5 +43,34 @@ export const chatSchema: Schema = {
         `);
       },
     },
+    {
+      version: 3,
+      description: "ui_requests (extension dialogs waiting for the user) and message_tools (tool calls per message), issue 10",
+      up(sql) {
+        sql.exec(`
+          CREATE TABLE IF NOT EXISTS ui_requests (
+            token TEXT PRIMARY KEY,
+            message_seq INTEGER NOT NULL,
+            turn_id TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            request TEXT NOT NULL,
+            state TEXT NOT NULL,
+            answer TEXT,
+            prompt_id TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (turn_id, request_id)
+          );
+          CREATE INDEX IF NOT EXISTS ui_requests_open ON ui_requests (state, message_seq);
+          CREATE TABLE IF NOT EXISTS message_tools (
+            message_seq INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            args TEXT NOT NULL,
+            ok INTEGER,
+            PRIMARY KEY (message_seq, idx)
+          );
+        `);
+      },
+    },
   ],
 };

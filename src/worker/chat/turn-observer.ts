@@ -1,3 +1,11 @@
+import type { NotifyLevel, UiClosedReason, UiRequest } from "../../shared/protocol";
+
+/** A dialog to show: the request, and our token for its buttons (`ui:<token>:<choice>`). */
+export interface DialogPrompt {
+  token: string;
+  request: UiRequest;
+}
+
 /**
  * Receives one turn's progress, for delivering the reply somewhere (a chat platform).
  * The HTTP interface needs none: its clients poll the stored message.
@@ -14,6 +22,12 @@ export interface TurnObserver {
    * streaming; when `tell` (once per outage), tell the user their message waits.
    */
   held?(tell: boolean): Promise<void>;
+  /** An extension asks the user something; returns the platform id of the message showing it, if one was sent. */
+  dialogOpened?(prompt: DialogPrompt): Promise<string | null>;
+  /** The dialog was answered, cancelled or timed out; `promptId` is what dialogOpened returned, `answer` how it reads. */
+  dialogClosed?(prompt: DialogPrompt, promptId: string | null, reason: UiClosedReason, answer: string): Promise<void>;
+  /** An extension's notification, for the chat. */
+  notify?(message: string, level: NotifyLevel): Promise<void>;
 }
 
 export type TurnOutcome = { ok: true; text: string } | ({ ok: false } & TurnFailure);

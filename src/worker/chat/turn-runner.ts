@@ -14,6 +14,7 @@ import { submitPastOrphan } from "./orphan";
 import { isHeartbeat, StallWatchdog } from "./stall-watchdog";
 import { AttachmentError } from "./turn-attachments";
 import { DeliveryHandover, describeFailure, type TurnFailure, type TurnObserver, type TurnOutcome } from "./turn-observer";
+import type { TurnSideEvents } from "./turn-side-events";
 
 export type TurnResult =
   /** The message is done or failed. `backendLost` asks the caller to drop its backend-session handle. */
@@ -47,6 +48,8 @@ export interface TurnContext {
   attachments?: () => Promise<TurnAttachment[]>;
   /** Silence on an open events stream after which it is given up and re-attached (STREAM_STALL_SECONDS). */
   stallMs?: number;
+  /** Tool calls, dialogs and notifications (issue 10); without it they are skipped. */
+  sideEvents?: TurnSideEvents;
 }
 
 const DEFAULT_STALL_MS = 45_000;
@@ -128,9 +131,12 @@ export async function runTurn(ctx: TurnContext): Promise<TurnResult> {
           return finishFailed(ctx, terminal, terminal.backendLost);
         }
         lastSeq = event.seq;
+        const side = ctx.sideEvents;
         if (event.type === "text_delta") {
           reply += event.delta;
-          ctx.observer.progress(reply);
+          ctx.observer.progress(side ? side.display(reply) : reply);
+        } else if (side && (await side.apply(event, reply.length))) {
+          ctx.observer.progress(side.display(reply));
         }
         ctx.onEvent?.(event, reply);
         persistSoon();

@@ -1,8 +1,26 @@
 /** The Worker's client for pi backend protocol v1 (docs/pi-backend-protocol.md). */
 
-import type { HealthResponse, ListSessionsResponse, ProtocolErrorBody, SubmitTurnResponse, TurnEvent } from "../../shared/protocol";
+import type {
+  CompactResponse,
+  HealthResponse,
+  ListSessionsResponse,
+  ModelsResponse,
+  ProtocolErrorBody,
+  SetModelRequest,
+  SetModelResponse,
+  SetThinkingResponse,
+  StatsResponse,
+  SubmitTurnResponse,
+  ThinkingLevel,
+  TurnEvent,
+  UiAnswer,
+} from "../../shared/protocol";
 import type { TurnAttachment } from "../../shared/protocol-schemas";
 import { callDeadline, DEFAULT_CALL_TIMEOUT_MS } from "./call-timeout";
+
+/** Limit of `POST .../compact` (pi summarises the conversation with the model). */
+const COMPACT_TIMEOUT_MS = 5 * 60_000;
+
 import { readJsonLines } from "./ndjson";
 import { accessHint, type BackendTransport, directTransport, withTraceId } from "./transport";
 
@@ -96,10 +114,44 @@ export class PiBackendClient {
     return ((await res.json()) as { released: boolean }).released;
   }
 
+  /** Answers an extension dialog of a running turn. */
+  async answerUi(sessionId: string, turnId: string, requestId: string, answer: UiAnswer): Promise<void> {
+    await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/turns/${enc(turnId)}/ui/${enc(requestId)}`, answer)).body?.cancel();
+  }
+
+  /** The models pi knows, the session's current one and its thinking level. */
+  async models(sessionId: string): Promise<ModelsResponse> {
+    return (await (await this.call("GET", `/v1/sessions/${enc(sessionId)}/models`)).json()) as ModelsResponse;
+  }
+
+  async setModel(sessionId: string, model: SetModelRequest): Promise<SetModelResponse> {
+    return (await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/model`, model)).json()) as SetModelResponse;
+  }
+
+  async setThinking(sessionId: string, level: ThinkingLevel): Promise<SetThinkingResponse> {
+    return (await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/thinking`, { level })).json()) as SetThinkingResponse;
+  }
+
+  async stats(sessionId: string): Promise<StatsResponse> {
+    return (await (await this.call("GET", `/v1/sessions/${enc(sessionId)}/stats`)).json()) as StatsResponse;
+  }
+
+  async compact(sessionId: string): Promise<CompactResponse> {
+    // Compaction is an LLM call that may take minutes: it gets its own limit, not the per-call one.
+    const timeoutMs = Math.max(this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, COMPACT_TIMEOUT_MS);
+    return (await (await this.call("POST", `/v1/sessions/${enc(sessionId)}/compact`, {}, undefined, timeoutMs)).json()) as CompactResponse;
+  }
+
   /** Every POST carries a JSON body (`{}` when it has nothing to say): the backend refuses any other POST with 415. */
-  private async call(method: "GET" | "POST" | "DELETE", path: string, body?: object, signal?: AbortSignal): Promise<Response> {
+  private async call(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    body?: object,
+    signal?: AbortSignal,
+    timeoutMs = this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+  ): Promise<Response> {
     const post = method === "POST";
-    const deadline = callDeadline(this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, signal);
+    const deadline = callDeadline(timeoutMs, signal);
     let res: Response;
     try {
       res = await this.transport.fetch(this.baseUrl.replace(/\/+$/, "") + path, {

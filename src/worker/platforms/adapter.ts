@@ -3,6 +3,8 @@
  * verify the raw request, parse it into a chat message (or an explicit "ignore"), and
  * talk back through an outbound client (send, edit, typing, notice).
  */
+
+import type { AgentCommand, Choice } from "../chat/agent-commands";
 import type { NewAttachment } from "../chat/attachment-store";
 import type { ChatSessionCore } from "../chat/chat-session";
 import type { ChatSessions, Env } from "../config/env";
@@ -18,7 +20,7 @@ export interface PlatformChatSession extends ChatSessionCore {
 export type PlatformEnv = Env & ChatSessions<PlatformChatSession>;
 
 /** The chat commands every platform understands. */
-export type Command = "new" | "stop" | "status" | "help" | "queue";
+export type Command = "new" | "stop" | "status" | "help" | "queue" | AgentCommand;
 
 /** Where a platform delivers a reply; stored with the inbox message as JSON. */
 export type ReplyTarget =
@@ -36,6 +38,8 @@ export interface ChatMessage {
   messageId: string;
   text: string;
   command: Command | null;
+  /** The command's argument when the platform parsed it apart from `text` (Slack); else read from `text`. */
+  args?: string;
   target: ReplyTarget;
   /** Set when the platform wants the command's reply as the webhook's own response (Slack slash commands). */
   answer?: (text: string) => unknown;
@@ -48,9 +52,26 @@ export interface ChatMessage {
   unsupported?: string;
 }
 
+/** Someone pressed one of our buttons (a dialog's answer, or a command's choice). */
+export interface ButtonPress {
+  kind: "button";
+  chatKey: string;
+  /** The presser as the allowlist spells it. */
+  userId: string;
+  /** The platform's id of this press (Telegram's callback query id): a redelivery carries the same one. */
+  pressId: string;
+  /** What the button carries: `ui:<token>:<choice>` or `cmd:<command>:<args>`. */
+  data: string;
+  /** The chat, for replies; `replyTo` is the message that holds the buttons. */
+  target: ReplyTarget;
+  /** Platform id of the message that holds the buttons. */
+  buttonsMessageId: string;
+}
+
 /** What a verified request turned out to be. */
 export type Inbound =
   | ChatMessage
+  | ButtonPress
   /** Acknowledged with 200 and dropped, so the platform does not retry it. */
   | { kind: "ignore"; reason: string }
   /** Answered directly with this JSON (e.g. Slack's url_verification challenge). */
@@ -83,6 +104,12 @@ export interface Outbound {
   typing(target: ReplyTarget): Promise<void>;
   /** Tells the sender alone (ephemeral where the platform can), e.g. that they are not authorized. */
   notice(target: ReplyTarget, text: string): Promise<void>;
+  /** Posts a message with rows of buttons; returns its id. */
+  sendChoices(target: ReplyTarget, markdown: string, choices: Choice[][]): Promise<string>;
+  /** Replaces a message sent with buttons by `markdown` alone (the buttons go away). */
+  closeChoices(target: ReplyTarget, messageId: string, markdown: string): Promise<void>;
+  /** Answers a button press where the platform expects it (Telegram's callback query: a short toast); a no-op elsewhere. */
+  acknowledge(pressId: string, text: string): Promise<void>;
 }
 
 /** The request was not signed by the platform (missing or wrong secret, stale timestamp); the webhook answers 401. */

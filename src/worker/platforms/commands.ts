@@ -1,20 +1,34 @@
 /**
- * The chat commands (`/new`, `/stop`, `/status`, `/help`), run against the chat's ChatSession.
- * None of them waits for the turn lock: `/stop` aborts the running turn at once.
+ * The chat commands (`/new`, `/stop`, `/status`, `/help`, and the agent's `/model`, `/thinking`,
+ * `/stats`, `/compact`, `/verbose`), run against the chat's ChatSession. None of them waits for the
+ * turn lock: `/stop` aborts the running turn at once, the agent commands run beside it.
  */
+import { AGENT_COMMANDS, type AgentCommand, type CommandReply } from "../chat/agent-commands";
 import { parseQueueMode, QUEUE_MODE_HELP, QUEUE_MODES } from "../chat/queue-mode";
 import type { SessionSnapshot } from "../registry/types";
 import type { ChatMessage, Command, Platform, PlatformChatSession, PlatformEnv } from "./adapter";
-import { commandArguments } from "./command-names";
+import { commandArgs, commandArguments } from "./command-names";
 
 /** The answer to a redelivered command that already took effect. */
 export const ALREADY_HANDLED = "That command was already handled.";
 
 /**
- * Runs a command and returns the reply for the chat. `/stop` and `/new` take effect here, idempotently
- * on the message id: the webhook runs this before its ack (see webhook.ts).
+ * Runs a command and returns the reply for the chat (with buttons for some agent commands). `/stop` and
+ * `/new` take effect here, idempotently on the message id: the webhook runs them before its ack (see
+ * webhook.ts); the agent commands (`/model`, `/compact`…) call the backend beside a running turn.
  */
-export async function runCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now = Date.now()): Promise<string> {
+export async function runCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now = Date.now()): Promise<CommandReply> {
+  const session = env.CHAT_SESSION.getByName(message.chatKey);
+  if (isAgentCommand(message.command)) return session.agentCommand(message.command, message.args ?? commandArgs(message.text));
+  return { text: await runChatCommand(env, message, now) };
+}
+
+/** The commands that talk to the agent (issue 10): they call pi, so the webhook runs them after its ack. */
+export function isAgentCommand(command: Command): command is AgentCommand {
+  return (AGENT_COMMANDS as readonly string[]).includes(command);
+}
+
+async function runChatCommand(env: PlatformEnv, message: ChatMessage & { command: Command }, now: number): Promise<string> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
   switch (message.command) {
     case "stop": {
@@ -30,10 +44,10 @@ export async function runCommand(env: PlatformEnv, message: ChatMessage & { comm
     }
     case "status":
       return describeStatus(await session.snapshot(), now);
-    case "help":
-      return helpText(message.target.platform);
     case "queue":
       return setQueueMode(session, commandArguments(message.text)[0], message.target.platform);
+    default:
+      return helpText(message.target.platform);
   }
 }
 
@@ -88,6 +102,11 @@ export function helpText(platform: Platform): string {
     `${p}stop: stop the running turn; queued messages stay queued`,
     `${p}status: is the agent busy, how many messages wait, is its session live`,
     `${p}queue [followup|collect|steer|interrupt]: what happens to messages sent while the agent works`,
+    `${p}model: show the model and switch (${p}model <name>); a switch during a turn applies to the next`,
+    `${p}thinking: show or set the thinking level (${p}thinking high)`,
+    `${p}stats: tokens in and out, cost, context use`,
+    `${p}compact: compact the conversation (between turns)`,
+    `${p}verbose on|off: show tool calls while the agent works (default on)`,
     `${p}help: this text`,
   ].join("\n");
 }

@@ -1,5 +1,5 @@
 /**
- * A small Markdown reader for what pi writes (fences, headings, quotes, lists, inline code,
+ * A small Markdown reader for what pi writes (fences, tables, headings, quotes, lists, inline code,
  * bold, italic, strike, links), rendered through a platform's style. It never throws and
  * never drops text: anything it does not recognise is escaped and shown as written, and an
  * unclosed fence (a reply still streaming) renders as code up to the end.
@@ -18,6 +18,8 @@ export interface MarkdownStyle {
   quote(lines: string[]): string;
   bullet: string;
 }
+
+import { readTable } from "./markdown-table";
 
 /** A code fence line: its marker and its language. */
 export const FENCE = /^\s*(```|~~~)\s*([\w+#.-]*)\s*$/;
@@ -38,6 +40,12 @@ export function renderMarkdown(markdown: string, style: MarkdownStyle): string {
       while (j < lines.length && lines[j]!.trim() !== fence[1]) body.push(lines[j++]!);
       out.push(style.pre(style.escape(body.join("\n")), fence[2] ?? ""));
       i = j;
+      continue;
+    }
+    const table = readTable(lines, i);
+    if (table) {
+      out.push(style.pre(style.escape(table.text), ""));
+      i = table.next - 1;
       continue;
     }
     if (QUOTE.test(line)) {

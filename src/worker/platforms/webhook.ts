@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { log } from "../../shared/log";
+import type { CommandReply } from "../chat/agent-commands";
 import type { QueueFull } from "../chat/chat-session";
 import { backendConfig } from "../config/config";
 import { ApiError } from "../http/errors";
@@ -22,8 +23,9 @@ import {
   VerificationError,
 } from "./adapter";
 import { isAllowed, notAuthorizedText } from "./allowlist";
+import { handleButtonPress } from "./button-press";
 import { COMMAND_CLAIM_MS } from "./claims";
-import { ALREADY_HANDLED, runCommand } from "./commands";
+import { ALREADY_HANDLED, isAgentCommand, runCommand } from "./commands";
 
 const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -47,6 +49,15 @@ export function webhookRoute(adapter: PlatformAdapter) {
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     const inbound = await verifiedInbound(adapter, c.req.raw, rawBody, c.env);
     if (inbound.kind === "answer") return c.json(inbound.body);
+    if (inbound.kind === "button") {
+      await handleButtonPress(
+        c.env,
+        adapter,
+        inbound,
+        deferrer(adapter, inbound.chatKey, (task) => c.executionCtx.waitUntil(task)),
+      );
+      return c.json({ ok: true });
+    }
     if (inbound.kind === "ignore" || (!inbound.command && inbound.text.trim() === "" && !hasMedia(inbound))) {
       log.info("webhook.ignored", {
         platform: adapter.platform,
@@ -82,12 +93,7 @@ async function accept(
   defer: (task: Promise<unknown>) => void,
 ): Promise<unknown> {
   const session = env.CHAT_SESSION.getByName(message.chatKey);
-  const later = (what: string, task: () => Promise<unknown>) =>
-    defer(
-      task().catch((err) =>
-        log.error("webhook.deferred_failed", { platform: adapter.platform, chat: message.chatKey, task: what, error: err }),
-      ),
-    );
+  const later = deferrer(adapter, message.chatKey, defer);
 
   if (!isAllowed(env, message.userId)) {
     log.warn("webhook.not_allowed", {
@@ -106,14 +112,27 @@ async function accept(
     return;
   }
   if (message.command) {
+    const command = { ...message, command: message.command };
+    if (isAgentCommand(command.command)) {
+      // The agent's commands call pi (a /compact takes a while): claimed first, run after the ack.
+      if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.(ALREADY_HANDLED);
+      if (message.answer) return message.answer(inlineText(await runCommand(env, command)));
+      later(`/${message.command}`, async () => {
+        const reply = await runCommand(env, command);
+        const outbound = adapter.outbound(env);
+        if (reply.choices?.length) await outbound.sendChoices(message.target, reply.text, reply.choices);
+        else await outbound.send(message.target, reply.text, { quote: true });
+      });
+      return;
+    }
     // The command takes effect before the ack (never in waitUntil): a message delivered after /new is then
     // stored after its reset, and a redelivery after a failure here runs it again. /stop and /new are
     // idempotent on the message id, so a redelivery of one that took effect does nothing.
-    const reply = await runCommand(env, { ...message, command: message.command });
+    const reply = await runCommand(env, command);
     // The claim covers the answer only: a redelivered command is not answered twice.
     if (!(await session.claim(`command:${message.messageId}`, COMMAND_CLAIM_MS))) return message.answer?.(ALREADY_HANDLED);
-    if (message.answer) return message.answer(reply);
-    later(`/${message.command} answer`, () => adapter.outbound(env).send(message.target, reply, { quote: true }));
+    if (message.answer) return message.answer(inlineText(reply));
+    later(`/${message.command} answer`, () => adapter.outbound(env).send(message.target, reply.text, { quote: true }));
     return;
   }
   if (message.unsupported) {
@@ -149,4 +168,20 @@ export function queueFullText(refused: QueueFull): string {
 /** A message without text that still asks for something: attachments, or an answer that they cannot be taken. */
 function hasMedia(message: ChatMessage): boolean {
   return Boolean(message.attachments?.length || message.unsupported);
+}
+
+/** Runs work after the response, logging (never throwing) what fails. */
+function deferrer(adapter: PlatformAdapter, chatKey: string, defer: (task: Promise<unknown>) => void) {
+  return (what: string, task: () => Promise<unknown>) =>
+    defer(
+      task().catch((err) => log.error("webhook.deferred_failed", { platform: adapter.platform, chat: chatKey, task: what, error: err })),
+    );
+}
+
+/** A command reply where no buttons can go (a Slack slash command's ephemeral answer): the choices as text. */
+function inlineText(reply: CommandReply): string {
+  const choices = reply.choices?.flat() ?? [];
+  if (choices.length === 0) return reply.text;
+  const lines = choices.map((c) => `• ${c.label.replace(/^✓ /, "")}${c.label.startsWith("✓ ") ? " (current)" : ""}`);
+  return `${reply.text}\n${lines.join("\n")}`;
 }

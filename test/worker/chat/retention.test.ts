@@ -99,6 +99,11 @@ describe("retention from the ChatSession's alarm", () => {
       const now = Date.now();
       sql.exec("INSERT INTO deliveries (message_id, updated_at) VALUES ('old', ?), ('recent', ?)", now - 31 * DAY, now);
       sql.exec("INSERT INTO claims (key, expires_at) VALUES ('command:expired', ?), ('command:live', ?)", now - 1, now + DAY);
+      // A tool call of each (issue 10): the old one's goes with its message.
+      sql.exec(
+        "INSERT INTO message_tools (message_seq, idx, name, args, ok) " +
+          "SELECT seq, 0, 'bash', json_quote(id), 1 FROM messages WHERE id IN ('old', 'recent')",
+      );
     });
 
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -108,9 +113,11 @@ describe("retention from the ChatSession's alarm", () => {
     const after = await runInDurableObject(stub, async (_instance, state) => ({
       deliveries: state.storage.sql.exec<{ message_id: string }>("SELECT message_id FROM deliveries").toArray(),
       claims: state.storage.sql.exec<{ key: string }>("SELECT key FROM claims").toArray(),
+      tools: state.storage.sql.exec<{ args: string }>("SELECT args FROM message_tools").toArray(),
       alarm: await state.storage.getAlarm(),
     }));
     expect(after.deliveries).toEqual([{ message_id: "recent" }]);
+    expect(after.tools).toEqual([{ args: '"recent"' }]);
     expect(after.claims).toEqual([{ key: "command:live" }]);
     expect(after.alarm).toBeGreaterThan(Date.now() + 29 * DAY);
     expect((await api(`/api/status/${encodeURIComponent(key)}`)).status).toBe(200);

@@ -219,6 +219,37 @@ export async function postSlackTo(
   return send(new Request("https://evie.test/webhooks/slack", { method: "POST", headers, body }));
 }
 
+/** POSTs a signed form body (slash commands, interactivity `payload=`) to the Worker's Slack webhook. */
+export async function postSlackForm(form: URLSearchParams, options: { signature?: string | null } = {}): Promise<Response> {
+  const body = form.toString();
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp };
+  const signature = options.signature === undefined ? await slackSignature(SLACK_SIGNING_SECRET, timestamp, body) : options.signature;
+  if (signature !== null) headers["x-slack-signature"] = signature;
+  return deliver(new Request("https://evie.test/webhooks/slack", { method: "POST", headers, body }));
+}
+
+/** A Telegram callback_query update: someone pressed an inline button under message `messageId`. */
+export function telegramButtonPress(chatId: number, messageId: number, data: string, extra: { userId?: number; queryId?: string } = {}) {
+  const from = { id: extra.userId ?? ALLOWED_TELEGRAM_USER, is_bot: false, first_name: "Ada" };
+  return {
+    update_id: randomId(),
+    callback_query: {
+      id: extra.queryId ?? String(randomId()),
+      from,
+      chat_instance: "-1234567890",
+      data,
+      message: {
+        message_id: messageId,
+        from: { id: BOT_ID, is_bot: true, first_name: "Evie" },
+        chat: { id: chatId, type: "private" },
+        date: 0,
+        text: "?",
+      },
+    },
+  };
+}
+
 /** Every Web API call the fake saw for this channel. */
 export function slackCalls(channel: string): Promise<RecordedCall[]> {
   return recordedCalls(inject("fakeSlackPort"), "channel", channel);
@@ -266,7 +297,7 @@ export function settledMessage(chatKey: string, messageId: string, timeoutMs = 1
   return waitFor(
     async () => {
       const record = await env.CHAT_SESSION.getByName(chatKey).getMessage(messageId);
-      return record && record.state !== "queued" && record.state !== "running" ? record : null;
+      return record && record.state !== "queued" && record.state !== "running" && record.state !== "input_required" ? record : null;
     },
     timeoutMs,
     `${messageId} in ${chatKey} to finish`,

@@ -54,3 +54,21 @@ describe.each([
     expect(renderMarkdown(text, style)).toBe(text);
   });
 });
+
+describe("tables", () => {
+  const md = "Results:\n| Name | Score | Note |\n|:-----|------:|:---:|\n| **ada** | 9 | `ok` |\n| grace | 10 | a \\| b |\n\nafter";
+  const aligned = ["Name   Score  Note", "-----  -----  -----", "ada        9   ok", "grace     10  a | b"].join("\n");
+
+  it("renders a Markdown table as aligned columns in a Telegram <pre> block", () => {
+    expect(renderMarkdown(md, telegramHtml)).toBe(`Results:\n<pre>${aligned}</pre>\n\nafter`);
+  });
+
+  it("renders it as a Slack code block", () => {
+    expect(renderMarkdown(md, slackMrkdwn)).toBe(`Results:\n\`\`\`\n${aligned}\n\`\`\`\n\nafter`);
+  });
+
+  it("escapes the cells and leaves lines with a pipe but no separator alone", () => {
+    expect(renderMarkdown("| a<b |\n|---|\n| x&y |", telegramHtml)).toBe("<pre>a&lt;b\n---\nx&amp;y</pre>");
+    expect(renderMarkdown("a | b, not a table", telegramHtml)).toBe("a | b, not a table");
+  });
+});

@@ -5,6 +5,7 @@ import type { InboxMessage } from "../../chat/inbox";
 import { silentObserver, type TurnObserver } from "../../chat/turn-observer";
 import type { Env } from "../../config/env";
 import type { Platform, PlatformAdapter, ReplyTarget } from "../adapter";
+import { DialogPrompts, withDialogs } from "./dialog-prompts";
 import type { LiveStreams } from "./live-streams";
 import { ReplyStream } from "./reply-stream";
 import type { DeliveryStore } from "./store";
@@ -26,7 +27,9 @@ export function deliveryObserver(
     const target = JSON.parse(message.target) as ReplyTarget;
     const adapter = adapters[target.platform];
     if (!adapter) throw new Error(`unknown platform ${target.platform}`);
-    return new ReplyStream({ outbound: adapter.outbound(env), target, store, messageId: message.id, live, deliverUntil });
+    const outbound = adapter.outbound(env);
+    const stream = new ReplyStream({ outbound, target, store, messageId: message.id, live, deliverUntil });
+    return withDialogs(stream, new DialogPrompts(outbound, target));
   } catch (err) {
     // The turn still runs and its reply is stored; only the push is lost, and the log says why.
     log.error("delivery.no_target", { messageId: message.id, error: err });

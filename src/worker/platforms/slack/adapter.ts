@@ -4,11 +4,20 @@
  * per DM; a mention in a channel is one chat per thread, answered in that thread.
  */
 
-import { type Inbound, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
+import {
+  type ChatMessage,
+  type Inbound,
+  ignore,
+  MalformedPayloadError,
+  type PlatformAdapter,
+  parseJsonBody,
+  VerificationError,
+} from "../adapter";
 import { encodeChatKey } from "../chat-key";
-import { parseCommand } from "../command-names";
+import { parseCommand, parseCommandLine } from "../command-names";
 import { helpText } from "../commands";
 import { downloadSlackFile, type SlackFile, slackMedia } from "./files";
+import { parseInteraction } from "./interactions";
 import { SlackOutbound } from "./outbound";
 
 /** Slack's replay window for signed requests. */
@@ -53,7 +62,10 @@ export const slack: PlatformAdapter = {
 
   async parse(request, rawBody) {
     if (request.headers.get("content-type")?.includes("application/x-www-form-urlencoded")) {
-      return parseSlashCommand(new URLSearchParams(new TextDecoder().decode(rawBody)));
+      const form = new URLSearchParams(new TextDecoder().decode(rawBody));
+      const interaction = form.get("payload");
+      if (interaction !== null) return parseInteraction(interaction);
+      return parseSlashCommand(form);
     }
     const payload = parseJsonBody(rawBody) as EventPayload;
     if (payload?.type === "url_verification") return { kind: "answer", body: { challenge: payload.challenge } };
@@ -80,7 +92,7 @@ export const slack: PlatformAdapter = {
         ...base,
         chatKey: encodeChatKey({ platform: "slack", team: payload.team_id, channel: event.channel }),
         text,
-        command: parseCommand(text),
+        ...commandOf(text),
         target: { platform: "slack", channel: event.channel, user: event.user, replyTo: event.ts },
       };
     }
@@ -92,7 +104,7 @@ export const slack: PlatformAdapter = {
         ...base,
         chatKey: encodeChatKey({ platform: "slack", team: payload.team_id, channel: event.channel, threadTs }),
         text,
-        command: parseCommand(text),
+        ...commandOf(text),
         target: { platform: "slack", channel: event.channel, user: event.user, threadTs, replyTo: event.ts },
       };
     }
@@ -115,7 +127,8 @@ function parseSlashCommand(form: URLSearchParams): Inbound {
     throw new MalformedPayloadError("invalid_command", "slash command needs team_id, channel_id, user_id and trigger_id");
   const ephemeral = (text: string) => ({ response_type: "ephemeral", text });
   const text = (form.get("text") ?? "").trim() || "help";
-  const word = text.split(/\s+/)[0]!;
+  const words = text.split(/\s+/);
+  const word = words[0]!;
   const command = parseCommand(word);
   if (!command) return { kind: "answer", body: ephemeral(`Unknown command "${word}".\n${helpText("slack")}`) };
   if (!channel.startsWith("D")) {
@@ -131,6 +144,7 @@ function parseSlashCommand(form: URLSearchParams): Inbound {
     messageId: `slack-command-${trigger}`,
     text,
     command,
+    args: words.slice(1).join(" "),
     target: { platform: "slack", channel, user },
     answer: ephemeral,
   };
@@ -155,4 +169,10 @@ export async function slackSignatureValid(secret: string, timestamp: string, raw
 
 function unauthorized(message: string): VerificationError {
   return new VerificationError(message);
+}
+
+/** A message as a command (`stop`, `model fake-2`) or, when it is not one, a prompt. */
+function commandOf(text: string): { command: ChatMessage["command"]; args?: string } {
+  const line = parseCommandLine(text);
+  return line ? { command: line.command, args: line.args } : { command: null };
 }

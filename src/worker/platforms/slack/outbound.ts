@@ -3,10 +3,13 @@
  * Markdown rendered as Slack mrkdwn. Slack answers errors as 200 `{"ok":false,"error"}` and rate
  * limits as 429 with `Retry-After`.
  */
+
+import type { Choice } from "../../chat/agent-commands";
 import { required } from "../../config/config";
 import type { Env } from "../../config/env";
 import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { type MarkdownStyle, renderMarkdown } from "../markdown";
+import { choiceBlocks, textBlock } from "./blocks";
 
 /** Slack truncates at 40,000 characters and advises staying under 4,000 per message. */
 const SLACK_MAX_LENGTH = 3900;
@@ -59,6 +62,29 @@ export class SlackOutbound implements Outbound {
     const t = slack(target);
     await this.call("chat.update", { channel: t.channel, ts: messageId, text: renderMarkdown(markdown, slackMrkdwn) });
   }
+
+  async sendChoices(target: ReplyTarget, markdown: string, choices: Choice[][]): Promise<string> {
+    const t = slack(target);
+    const text = renderMarkdown(markdown, slackMrkdwn);
+    const result = await this.call<{ ts: string }>("chat.postMessage", {
+      channel: t.channel,
+      text,
+      blocks: [textBlock(text), ...choiceBlocks(choices)],
+      thread_ts: t.threadTs,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    return result.ts;
+  }
+
+  async closeChoices(target: ReplyTarget, messageId: string, markdown: string): Promise<void> {
+    const t = slack(target);
+    const text = renderMarkdown(markdown, slackMrkdwn);
+    await this.call("chat.update", { channel: t.channel, ts: messageId, text, blocks: [textBlock(text)] });
+  }
+
+  /** Slack's 200 to the interaction request is the acknowledgement; the updated message shows the outcome. */
+  async acknowledge(): Promise<void> {}
 
   /** Slack has no typing indicator for bots outside assistant threads; the streamed message is the sign of life. */
   async typing(): Promise<void> {}

@@ -3,11 +3,19 @@
  * outbound client. In private chats every text or caption is for the agent; in groups only
  * commands, mentions of the bot and replies to it are.
  */
-import type { Message, MessageEntity, Update } from "@grammyjs/types";
+import type { CallbackQuery, Message, MessageEntity, Update } from "@grammyjs/types";
 import { secretsEqual } from "../../../shared/http/timing-safe";
 import { secret } from "../../config/config";
 import type { Env } from "../../config/env";
-import { type ChatMessage, ignore, MalformedPayloadError, type PlatformAdapter, parseJsonBody, VerificationError } from "../adapter";
+import {
+  type ChatMessage,
+  type Inbound,
+  ignore,
+  MalformedPayloadError,
+  type PlatformAdapter,
+  parseJsonBody,
+  VerificationError,
+} from "../adapter";
 import { encodeChatKey } from "../chat-key";
 import { parseCommand } from "../command-names";
 import { downloadTelegramFile, telegramMedia } from "./files";
@@ -34,6 +42,7 @@ export const telegram: PlatformAdapter = {
   async parse(_request, rawBody, env) {
     const update = parseJsonBody(rawBody) as Update;
     if (typeof update?.update_id !== "number") throw new MalformedPayloadError("invalid_update", "update_id: must be a number");
+    if (update.callback_query) return buttonPress(update.update_id, update.callback_query);
     const message = update.message;
     if (!message) return ignore(`update ${update.update_id} carries no new message (${Object.keys(update).join(",")})`);
     if (!message.from || message.from.is_bot) return ignore(`update ${update.update_id}: not from a person`);
@@ -111,4 +120,25 @@ function botUsername(env: Env): Promise<string> {
     usernames.set(token, found);
   }
   return found;
+}
+
+/** A press of an inline-keyboard button under one of our messages. */
+function buttonPress(updateId: number, query: CallbackQuery): Inbound {
+  const message = query.message;
+  if (!message || typeof query.data !== "string") return ignore(`update ${updateId}: callback query without message or data`);
+  if (query.from.is_bot) return ignore(`update ${updateId}: callback query from a bot`);
+  return {
+    kind: "button",
+    chatKey: encodeChatKey({ platform: "telegram", chatId: message.chat.id }),
+    userId: `telegram:${query.from.id}`,
+    pressId: query.id,
+    data: query.data,
+    buttonsMessageId: String(message.message_id),
+    target: {
+      platform: "telegram",
+      chatId: message.chat.id,
+      replyTo: message.message_id,
+      ...("message_thread_id" in message && message.message_thread_id ? { threadId: message.message_thread_id } : {}),
+    },
+  };
 }

@@ -5,10 +5,12 @@
  */
 import { Api, GrammyError } from "grammy/web";
 import { log } from "../../../shared/log";
+import type { Choice } from "../../chat/agent-commands";
 import { required } from "../../config/config";
 import type { Env } from "../../config/env";
 import { type Outbound, PlatformError, RateLimitError, type ReplyTarget } from "../adapter";
 import { type MarkdownStyle, renderMarkdown } from "../markdown";
+import { inlineKeyboard, NO_KEYBOARD } from "./buttons";
 
 /** Telegram's limit for one message's text (after entity parsing). */
 const TELEGRAM_MAX_LENGTH = 4096;
@@ -95,6 +97,37 @@ export class TelegramOutbound implements Outbound {
         reply_parameters: { message_id: t.replyTo, allow_sending_without_reply: true },
       }),
     );
+  }
+
+  async sendChoices(target: ReplyTarget, markdown: string, choices: Choice[][]): Promise<string> {
+    const t = telegram(target);
+    const other = { message_thread_id: t.threadId, reply_markup: inlineKeyboard(choices), link_preview_options: { is_disabled: true } };
+    const sent = await this.withFallback("sendMessage", (formatted) =>
+      formatted
+        ? this.api.sendMessage(t.chatId, renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
+        : this.api.sendMessage(t.chatId, markdown, other),
+    );
+    return String(sent.message_id);
+  }
+
+  async closeChoices(target: ReplyTarget, messageId: string, markdown: string): Promise<void> {
+    const t = telegram(target);
+    const other = { reply_markup: NO_KEYBOARD, link_preview_options: { is_disabled: true } };
+    try {
+      await this.withFallback("editMessageText", (formatted) =>
+        formatted
+          ? this.api.editMessageText(t.chatId, Number(messageId), renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
+          : this.api.editMessageText(t.chatId, Number(messageId), markdown, other),
+      );
+    } catch (err) {
+      if (err instanceof PlatformError && /message is not modified/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  /** Answers the callback query, so the button stops spinning; `text` shows as a short toast. */
+  async acknowledge(pressId: string, text: string): Promise<void> {
+    await this.call("answerCallbackQuery", () => this.api.answerCallbackQuery(pressId, { text: text.slice(0, 200) }));
   }
 
   /** Tries the formatted call; if Telegram cannot parse the entities, makes the plain one. */
