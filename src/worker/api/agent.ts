@@ -12,6 +12,7 @@ import { backendConfig } from "../config/config";
 import type { ChatSessions, Env } from "../config/env";
 import { ApiError } from "../http/errors";
 import { readBody } from "../http/middleware";
+import { describe } from "../http/openapi/describe";
 import { chatKeyOf } from "./chat-id";
 
 const RunCommand = object({
@@ -35,21 +36,41 @@ const ANSWER_FAILURES = {
 } as const;
 
 export const agent = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()
-  .post("/chats/:chatId/messages/:messageId/answer", async (c) => {
-    const chat = chatKeyOf(c.req.param("chatId"));
-    const body: UiAnswer = await readBody(c.req, AnswerBody);
-    backendConfig(c.env);
-    const answered = await c.env.CHAT_SESSION.getByName(chat).answerMessage(c.req.param("messageId"), body);
-    if (!answered) throw new ApiError(404, "not_found", `no message ${c.req.param("messageId")} in chat ${chat}`);
-    const { result, record } = answered;
-    if (!result.ok) throw new ApiError(ANSWER_FAILURES[result.code], result.code, result.message);
-    const { chat: _chat, position: _position, ...view } = record;
-    return c.json({ ...view, answer: result.label });
-  })
-  .post("/chats/:chatId/commands", async (c) => {
-    const chat = chatKeyOf(c.req.param("chatId"));
-    const body = await readBody(c.req, RunCommand);
-    backendConfig(c.env);
-    const reply = await c.env.CHAT_SESSION.getByName(chat).agentCommand(body.command, body.args?.trim() ?? "");
-    return c.json({ command: body.command, ...reply });
-  });
+  .post(
+    "/chats/:chatId/messages/:messageId/answer",
+    describe({
+      summary: "Answer the extension dialog a message waits on (state input_required)",
+      tags: ["messages"],
+      body: AnswerBody,
+      answers: { 200: { description: "Answered; the turn goes on" } },
+      errors: [400, 401, 403, 409, 413, 415],
+    }),
+    async (c) => {
+      const chat = chatKeyOf(c.req.param("chatId"));
+      const body: UiAnswer = await readBody(c.req, AnswerBody);
+      backendConfig(c.env);
+      const answered = await c.env.CHAT_SESSION.getByName(chat).answerMessage(c.req.param("messageId"), body);
+      if (!answered) throw new ApiError(404, "not_found", `no message ${c.req.param("messageId")} in chat ${chat}`);
+      const { result, record } = answered;
+      if (!result.ok) throw new ApiError(ANSWER_FAILURES[result.code], result.code, result.message);
+      const { chat: _chat, position: _position, ...view } = record;
+      return c.json({ ...view, answer: result.label });
+    },
+  )
+  .post(
+    "/chats/:chatId/commands",
+    describe({
+      summary: "Run an agent command: model, thinking, stats, compact, verbose",
+      tags: ["chats"],
+      body: RunCommand,
+      answers: { 200: { description: "The command's answer (`text`, and `choices` for model and thinking)" } },
+      errors: [400, 401, 403, 413, 415],
+    }),
+    async (c) => {
+      const chat = chatKeyOf(c.req.param("chatId"));
+      const body = await readBody(c.req, RunCommand);
+      backendConfig(c.env);
+      const reply = await c.env.CHAT_SESSION.getByName(chat).agentCommand(body.command, body.args?.trim() ?? "");
+      return c.json({ command: body.command, ...reply });
+    },
+  );

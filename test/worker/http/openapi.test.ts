@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/worker/config/env";
 import { API_MAX_MESSAGE_BODY_BYTES } from "../../../src/worker/http/body-limits";
 import worker from "../../../src/worker/index";
-import { API_TOKEN, freshChat, script, send, settled } from "../helpers";
+import { API_TOKEN, freshChat, script, send, settled, waitFor } from "../helpers";
 import { postSlackTo, randomId, slackChannel, slackDirectMessage, TELEGRAM_SECRET, telegramUpdate } from "../platforms/helpers";
 
 type Doc = {
@@ -115,6 +115,26 @@ async function producers(): Promise<Record<string, () => Promise<Response>>> {
       200: () => call("GET", `${msgs}/m-known`),
       400: () => call("GET", "/api/chats/bad.id/messages/m-known"),
       404: () => call("GET", `${msgs}/nope`),
+    },
+    "POST /api/chats/{chatId}/messages/{messageId}/answer": {
+      ...guarded("POST", `${msgs}/m-known/answer`, '{"confirmed":true}'),
+      200: async () => {
+        const asking = freshChat("oad");
+        await script(`http:${asking}`, { deltas: ["checking"], dialog: { kind: "confirm", title: "Allow?" } });
+        const { messageId } = await send(asking, "ask me");
+        await waitFor(async () => {
+          const r = (await (await call("GET", `/api/chats/${asking}/messages/${messageId}`)).json()) as { state: string };
+          return r.state === "input_required";
+        });
+        return call("POST", `/api/chats/${asking}/messages/${messageId}/answer`, { body: '{"confirmed":true}' });
+      },
+      400: () => call("POST", `${msgs}/m-known/answer`, { body: '{"value":5}' }),
+      409: () => call("POST", `${msgs}/m-known/answer`, { body: '{"confirmed":true}' }),
+    },
+    "POST /api/chats/{chatId}/commands": {
+      ...guarded("POST", `/api/chats/${chat}/commands`, '{"command":"stats"}'),
+      200: () => call("POST", `/api/chats/${chat}/commands`, { body: '{"command":"stats"}' }),
+      400: () => call("POST", `/api/chats/${chat}/commands`, { body: '{"command":"reboot"}' }),
     },
     "GET /api/chats/{chatId}/messages/{messageId}/events": {
       ...guarded("GET", `${msgs}/m-known/events`),

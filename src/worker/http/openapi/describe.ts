@@ -13,6 +13,7 @@ const ERRORS = {
   401: "Missing or wrong bearer token",
   403: "Sent from a web page of another origin (`forbidden_origin`)",
   404: "No such message, chat, route, or platform not configured",
+  409: "The message waits on no dialog, or its dialog was already answered (`no_open_request`, `already_answered`)",
   413: "Request body too large: over 64 KiB (27.7 MiB for a message, which may carry attachments)",
   415: "A POST without `Content-Type: application/json`",
   429: "The chat already has MAX_QUEUED messages waiting (`queue_full`, with `Retry-After`): nothing was stored",
