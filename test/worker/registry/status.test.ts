@@ -20,10 +20,12 @@ describe("status API", () => {
       async () => {
         const all = (await (await api("/api/status?limit=1000")).json()) as { sessions: Status[] };
         const ours = all.sessions.filter((s) => chats.includes(s.chat.slice("http:".length)));
-        return ours.length === 21 && ours.every((s) => s.busy);
+        // Reports reach the registry in the background (issue 13), so wait until every turn shows as started.
+        const first = ours.find((s) => s.chat === `http:${chats[0]}`);
+        return ours.length === 21 && ours.every((s) => s.busy && s.backend === "live") && first?.queued === 1;
       },
-      10_000,
-      "all 21 chats busy",
+      20_000,
+      "all 21 chats busy with a live backend session",
     );
 
     const started = Date.now();
