@@ -11,12 +11,12 @@
  * its own storage). BENCH_STATE_DIR=<dir> puts it elsewhere, e.g. on disk to see that cost.
  */
 
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { FAKE_BACKEND_TOKEN, type LogEntry } from "../test/fixtures/fake-backend";
+import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
+import { startFakeBackendProcess } from "./lib/fake-backend-process";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
@@ -103,29 +103,6 @@ try {
 }
 
 /** The fake backend in a process of its own, so serving 50 streams does not delay this one's clock. */
-async function startFakeBackendProcess(): Promise<{ url: string; log(): Promise<LogEntry[]>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/fake-backend-main.ts"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  process.once("exit", () => child.kill("SIGKILL"));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const match = /listening on (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`fake backend exited (${code})`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    log: async () => ((await (await fetch(`${url}/_control/log`)).json()) as { log: LogEntry[] }).log,
-    stop: async () => {
-      child.kill("SIGTERM");
-    },
-  };
-}
 
 async function send(chat: string, text: string): Promise<string> {
   const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) });

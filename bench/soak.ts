@@ -9,13 +9,13 @@
  *   SOAK_MESSAGES (10000), SOAK_CHATS (200), SOAK_CONCURRENCY (32), SOAK_DROP_RATE (0.01),
  *   SOAK_503_RATE (0.01), SOAK_DRAIN_SECONDS (180).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { residentBytes } from "../test/fixtures/backend-process";
-import { FAKE_BACKEND_TOKEN, type LogEntry } from "../test/fixtures/fake-backend";
+import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
+import { startFakeBackendProcess } from "./lib/fake-backend-process";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
@@ -30,7 +30,7 @@ const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "applica
 const TERMINAL = new Set(["done", "failed", "aborted", "merged"]);
 
 const faults = { turnMs: [50, 500], dropRate: DROP_RATE, submit503Rate: RATE_503 };
-const backend = await startFakeBackendProcess(JSON.stringify(faults));
+const backend = await startFakeBackendProcess({ FAKE_BACKEND_FAULTS: JSON.stringify(faults) });
 const stateDir = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const persistTo = mkdtempSync(join(stateDir, "evie-soak-"));
 const dev = await startWranglerDev({
@@ -213,31 +213,6 @@ function workerdPid(group: number): number | undefined {
     }
   }
   return undefined;
-}
-
-async function startFakeBackendProcess(faultsJson: string): Promise<{ url: string; log(): Promise<LogEntry[]>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/fake-backend-main.ts"], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, FAKE_BACKEND_FAULTS: faultsJson },
-  });
-  process.once("exit", () => child.kill("SIGKILL"));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const match = /listening on (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`fake backend exited (${code})`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    log: async () => ((await (await fetch(`${url}/_control/log`)).json()) as { log: LogEntry[] }).log,
-    stop: async () => {
-      child.kill("SIGTERM");
-    },
-  };
 }
 
 function parseJson(text: string): unknown {

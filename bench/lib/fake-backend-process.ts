@@ -10,9 +10,11 @@ export interface FakeBackendProcess {
   stop(): Promise<void>;
 }
 
-export async function startFakeBackendProcess(): Promise<FakeBackendProcess> {
+/** Starts it; `env` adds to its environment (e.g. FAKE_BACKEND_FAULTS for the soak). */
+export async function startFakeBackendProcess(env: Record<string, string> = {}): Promise<FakeBackendProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/fake-backend-main.ts"], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
   });
   process.once("exit", () => child.kill("SIGKILL"));
   const port = await new Promise<number>((resolve, reject) => {
