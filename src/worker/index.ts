@@ -21,6 +21,7 @@ import { limitBody, rejectForeignOrigin, requireApiToken, requireJsonPost } from
 import { describe } from "./http/openapi/describe";
 import { openApiDocument } from "./http/openapi/document";
 import { Health } from "./http/openapi/responses";
+import { serveStaticAsset } from "./http/static-assets";
 import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
@@ -66,7 +67,7 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/webhooks/slack", webhookRoute(adapters.slack));
 
 app.get("/openapi.json", openApiDocument(app));
-app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+app.notFound(serveStaticAsset);
 app.onError(renderError);
 
 export default app satisfies ExportedHandler<Env>;

@@ -19,6 +19,8 @@ export interface Env {
   PI_BACKEND_ACCESS_CLIENT_SECRET?: string;
   /** Workers VPC service binding to the backend's tunnel; when present, backend calls go through it instead of the internet. */
   PI_BACKEND?: Fetcher;
+  /** The static pages in public/ (wrangler.toml `[assets]`), served by the Worker for paths no route claims. */
+  ASSETS?: Fetcher;
   /** Bearer token for /api/* (secret, at least 16 characters). */
   API_TOKEN?: string;
   /** Seconds without activity before a chat's backend session is released (default 900). */
