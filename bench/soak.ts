@@ -7,7 +7,7 @@
  * pi answered more than once, or whose reply is not exactly its own), per-chat order violations
  * (pi saw a chat's messages out of order), throughput and workerd's resident memory at start and end.
  *   SOAK_MESSAGES (10000), SOAK_CHATS (200), SOAK_CONCURRENCY (32), SOAK_DROP_RATE (0.01),
- *   SOAK_503_RATE (0.01), SOAK_DRAIN_SECONDS (180).
+ *   SOAK_503_RATE (0.01), SOAK_DRAIN_SECONDS (180), SOAK_HEAP_SNAPSHOTS (a directory; none).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,7 @@ import { residentBytes } from "../test/fixtures/backend-process";
 import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
+import { workerHeapAfterGc } from "./lib/worker-heap";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
@@ -25,6 +26,8 @@ const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
 const DROP_RATE = Number(process.env.SOAK_DROP_RATE ?? 0.01);
 const RATE_503 = Number(process.env.SOAK_503_RATE ?? 0.01);
 const DRAIN_MS = Number(process.env.SOAK_DRAIN_SECONDS ?? 180) * 1000;
+/** A directory to write the Worker's heap snapshots at start and end into (Chrome DevTools' Memory tab compares them). */
+const SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS;
 const API_TOKEN = "soak-api-token-0123456789";
 const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
 const TERMINAL = new Set(["done", "failed", "aborted", "merged"]);
@@ -50,11 +53,19 @@ interface Sent {
 }
 
 try {
-  const workerd = workerdPid(dev.pid);
+  // wrangler dev runs two workerd processes: its proxy in front and the one running our Worker
+  // (the one with an inspector).
+  const workerds = workerdPids(dev.pid);
+  const label = (pid: number) =>
+    readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr") ? "our Worker" : "wrangler's proxy";
+  const memory = () => workerds.map((pid) => residentBytes(pid));
   // Warm up the Worker and both object classes before the start reading.
   await send({ chat: "soak-warmup", n: 0, text: "warm up" });
   await sleep(1000);
-  const memoryStart = workerd ? residentBytes(workerd) : Number.NaN;
+  const memoryStart = memory();
+  const heapStart = await workerHeapAfterGc(dev.inspectorPort, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
+  const timeline: number[][] = [];
+  const sampler = setInterval(() => timeline.push(memory()), 15_000);
 
   const chats = Array.from({ length: CHATS }, (_, i) => `soak-${i}`);
   const perChat = chats.map((chat, c) =>
@@ -102,7 +113,9 @@ try {
     if (open.length > 0) await sleep(1000);
   }
   const finished = performance.now();
-  const memoryEnd = workerd ? residentBytes(workerd) : Number.NaN;
+  clearInterval(sampler);
+  const memoryEnd = memory();
+  const heapEnd = await workerHeapAfterGc(dev.inspectorPort, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
 
   const log = await backend.log();
   const starts = new Map<string, number>();
@@ -150,9 +163,17 @@ try {
   console.log(
     `throughput: ${(all.length / seconds).toFixed(1)} messages/s (${all.length} in ${seconds.toFixed(1)} s, first send to last reply)`,
   );
+  workerds.forEach((pid, i) => {
+    const [start, end] = [memoryStart[i]!, memoryEnd[i]!];
+    console.log(
+      `workerd ${i + 1} of ${workerds.length}, ${label(pid)} (pid ${pid}) memory (RSS): start ${mb(start)} MB, end ${mb(end)} MB ` +
+        `(${(((end - start) / start) * 100).toFixed(1)} %); every 15 s: ${timeline.map((t) => mb(t[i]!)).join(" ")}`,
+    );
+  });
   console.log(
-    `workerd memory (RSS): start ${mb(memoryStart)} MB, end ${mb(memoryEnd)} MB ` +
-      `(${(((memoryEnd - memoryStart) / memoryStart) * 100).toFixed(1)} %)`,
+    `our Worker's JS heap after a full GC: start ${mb(heapStart.usedBytes)} MB, end ${mb(heapEnd.usedBytes)} MB ` +
+      `(${(((heapEnd.usedBytes - heapStart.usedBytes) / heapStart.usedBytes) * 100).toFixed(1)} %)` +
+      (SNAPSHOTS ? `; heap snapshots in ${SNAPSHOTS}` : ""),
   );
 } finally {
   await dev.stop();
@@ -201,18 +222,19 @@ async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void
 }
 
 /** workerd's pid: the process named workerd in wrangler's process group. */
-function workerdPid(group: number): number | undefined {
+function workerdPids(group: number): number[] {
+  const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const pgid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-      if (pgid === group && readlinkSync(`/proc/${entry}/exe`).includes("workerd")) return Number(entry);
+      if (pgid === group && readlinkSync(`/proc/${entry}/exe`).includes("workerd")) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
-  return undefined;
+  return pids.sort((a, b) => a - b);
 }
 
 function parseJson(text: string): unknown {
