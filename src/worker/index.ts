@@ -22,6 +22,7 @@ import { describe } from "./http/openapi/describe";
 import { openApiDocument } from "./http/openapi/document";
 import { Health } from "./http/openapi/responses";
 import { serveStaticAsset } from "./http/static-assets";
+import "./http/zod-messages";
 import { webhookRoute } from "./platforms/webhook";
 import type { Registry } from "./registry/registry";
 
