@@ -1,6 +1,7 @@
 /** Chat actions over HTTP: stop the running turn, start a new conversation. */
 import { Hono } from "hono";
-import { z } from "zod";
+// zod/mini imported by name, not zod: the Worker bundles only the checks it uses (docs/decisions/0009-scale.md).
+import { maxLength, minLength, object, optional, string } from "zod/mini";
 import type { ChatSessionCore } from "../chat/chat-session";
 import type { ChatSessions, Env } from "../config/env";
 import { readBody } from "../http/middleware";
@@ -9,8 +10,13 @@ import { ResetAnswer, StopAnswer } from "../http/openapi/responses";
 import { chatKeyOf } from "./chat-id";
 
 /** `POST /reset` body; all optional, `{}` or an empty body will do. */
-export const ResetRequest = z.object({
-  id: z.string({ error: "id: must be a string" }).min(1, "id: must not be empty").max(128, "id: must be at most 128 characters").optional(),
+export const ResetRequest = object({
+  id: optional(
+    string({ error: "id: must be a string" }).check(
+      minLength(1, "id: must not be empty"),
+      maxLength(128, "id: must be at most 128 characters"),
+    ),
+  ),
 });
 
 export const chatActions = new Hono<{ Bindings: Env & ChatSessions<ChatSessionCore> }>()

@@ -1,11 +1,13 @@
 /**
- * GET /openapi.json: every route of the app is in it, and every documented response status is
- * produced here by a real request (a status nobody can cause must not be documented).
+ * GET /openapi.json: the static file public/openapi.json is what the routes' `describe()` build now,
+ * every route of the app is in it, and every documented response status is produced here by a real
+ * request (a status nobody can cause must not be documented).
  */
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/worker/config/env";
 import { API_MAX_MESSAGE_BODY_BYTES } from "../../../src/worker/http/body-limits";
+import { openApiDocument } from "../../../src/worker/http/openapi/document";
 import worker from "../../../src/worker/index";
 import { API_TOKEN, freshChat, script, send, settled, waitFor } from "../helpers";
 import { postSlackTo, randomId, slackChannel, slackDirectMessage, TELEGRAM_SECRET, telegramUpdate } from "../platforms/helpers";
@@ -16,11 +18,12 @@ type Doc = {
   paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown>; parameters?: { name: string }[] }>>;
 };
 
+let served: Response;
 let doc: Doc;
 beforeAll(async () => {
-  const res = await SELF.fetch("https://evie.test/openapi.json");
-  expect(res.status).toBe(200);
-  doc = (await res.json()) as Doc;
+  served = await SELF.fetch("https://evie.test/openapi.json");
+  expect(served.status).toBe(200);
+  doc = (await served.json()) as Doc;
 });
 
 const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z]+)/g, "{$1}");
@@ -205,13 +208,20 @@ async function producers(): Promise<Record<string, () => Promise<Response>>> {
 const tg = { "x-telegram-bot-api-secret-token": TELEGRAM_SECRET };
 
 describe("GET /openapi.json", () => {
+  it("is the document the routes' describe() build now (public/openapi.json is not stale)", () => {
+    expect(served.headers.get("content-type")).toContain("application/json");
+    expect(doc, "public/openapi.json differs from the routes' descriptions: run `npm run openapi` and commit it").toEqual(
+      openApiDocument(worker.routes),
+    );
+  });
+
   it("is OpenAPI 3.1 with the bearer scheme, without auth", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
   });
 
   it("describes every route of the app, its path parameters, and auth on /api and /v1", () => {
-    const routes = worker.routes.filter((r) => r.method !== "ALL" && r.path !== "/openapi.json");
+    const routes = worker.routes.filter((r) => r.method !== "ALL");
     expect(routes.length).toBeGreaterThan(10);
     for (const r of routes) {
       const op = doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()];

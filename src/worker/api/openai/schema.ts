@@ -1,25 +1,26 @@
 /** The OpenAI chat-completions request as this relay reads it (unknown fields are ignored), and the prompt it takes from it. */
-import { z } from "zod";
+// zod/mini imported by name, not zod: the Worker bundles only the checks it uses (docs/decisions/0009-scale.md).
+import { array, boolean, type infer as Infer, maxLength, minLength, object, optional, string, union, null as zNull } from "zod/mini";
 import { HttpError } from "../../../shared/http/http-error";
 
 /** The only model: the owner's pi, whatever model pi itself is set to. */
 export const MODEL_ID = "pi";
 const MAX_PROMPT_CHARS = 32_000;
 
-const ContentPart = z.object({ type: z.string({ error: "type: must be a string" }), text: z.string().optional() });
+const ContentPart = object({ type: string({ error: "type: must be a string" }), text: optional(string()) });
 
-export const ChatCompletionMessage = z.object({
-  role: z.string({ error: "role: must be a string" }),
-  content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
+export const ChatCompletionMessage = object({
+  role: string({ error: "role: must be a string" }),
+  content: optional(union([string(), array(ContentPart), zNull()])),
 });
 
-export const ChatCompletionRequest = z.object({
-  model: z.string({ error: "model: must be a string" }).max(256, "model: must be at most 256 characters").optional(),
-  messages: z.array(ChatCompletionMessage, { error: "messages: must be an array" }).min(1, "messages: must not be empty"),
-  stream: z.boolean({ error: "stream: must be a boolean" }).optional(),
-  user: z.string({ error: "user: must be a string" }).optional(),
+export const ChatCompletionRequest = object({
+  model: optional(string({ error: "model: must be a string" }).check(maxLength(256, "model: must be at most 256 characters"))),
+  messages: array(ChatCompletionMessage, { error: "messages: must be an array" }).check(minLength(1, "messages: must not be empty")),
+  stream: optional(boolean({ error: "stream: must be a boolean" })),
+  user: optional(string({ error: "user: must be a string" })),
 });
-export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+export type ChatCompletionRequest = Infer<typeof ChatCompletionRequest>;
 
 /**
  * The prompt: the last user message (a string, or its text parts joined). pi keeps the

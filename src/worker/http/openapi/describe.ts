@@ -1,33 +1,20 @@
 /**
- * OpenAPI descriptions of the Worker's routes (hono-openapi): each route carries its own
- * `describe({...})` next to its handler, naming the zod schema that validates its body, its
- * answers and every error it can give. `GET /openapi.json` collects them (openapi/document.ts).
- * Schemas go through Standard Schema and zod's own JSON Schema conversion, so zod/mini works too.
+ * OpenAPI descriptions of the Worker's routes: each route carries its own `describe({...})` next to
+ * its handler, naming the zod schema that validates its body, its answers and every error it can
+ * give. At request time it only passes the request on; the document is built from these at build
+ * time (`npm run openapi`: openapi/document.ts into public/openapi.json), so the Worker carries no
+ * JSON Schema code (docs/decisions/0012-openapi-at-build-time.md).
  */
-import { describeRoute, resolver } from "hono-openapi";
-import { ErrorBody, OpenAiErrorBody } from "./responses";
+import type { MiddlewareHandler } from "hono";
+import type { core } from "zod/mini";
 
-/** What each error status means on this Worker. */
-const ERRORS = {
-  400: "Bad input: malformed JSON, a field that fails validation (named in `message` and `field`), or a malformed id",
-  401: "Missing or wrong bearer token",
-  403: "Sent from a web page of another origin (`forbidden_origin`)",
-  404: "No such message, chat, route, or platform not configured",
-  409: "The message waits on no dialog, or its dialog was already answered (`no_open_request`, `already_answered`)",
-  413: "Request body too large: over 64 KiB (27.7 MiB for a message, which may carry attachments)",
-  415: "A POST without `Content-Type: application/json`",
-  429: "The chat already has MAX_QUEUED messages waiting (`queue_full`, with `Retry-After`): nothing was stored",
-  500: "The deployment is misconfigured (`config_error`, naming the setting)",
-  502: "The turn failed (the code is the turn's failure code, such as `llm_error` or `aborted`)",
-} as const;
-export type ErrorStatus = keyof typeof ERRORS;
-/** A zod (or any Standard Schema) schema. */
-type StandardSchemaV1 = Parameters<typeof resolver>[0];
+/** The error statuses a route can document (openapi/document.ts says what each means). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502;
 
 interface Answer {
   description: string;
   /** JSON body schema; absent for a body described elsewhere. */
-  schema?: StandardSchemaV1;
+  schema?: core.$ZodType;
   /** `text/event-stream` instead of JSON. */
   sse?: string;
 }
@@ -39,7 +26,7 @@ export interface RouteDoc {
   /** Needs `Authorization: Bearer <API_TOKEN>` (default true). */
   auth?: boolean;
   /** The zod schema the handler validates the JSON body with. */
-  body?: StandardSchemaV1;
+  body?: core.$ZodType;
   bodyRequired?: boolean;
   answers: Partial<Record<200 | 202, Answer>>;
   errors: ErrorStatus[];
@@ -47,31 +34,15 @@ export interface RouteDoc {
   openAiErrors?: boolean;
 }
 
-/** The middleware that documents a route (it does nothing at request time). */
-export function describe(doc: RouteDoc) {
-  const errorSchema = doc.openAiErrors ? OpenAiErrorBody : ErrorBody;
-  const responses: Record<string, unknown> = {};
-  for (const [status, answer] of Object.entries(doc.answers)) {
-    responses[status] = {
-      description: answer.description,
-      ...(answer.sse
-        ? { content: { "text/event-stream": { schema: { type: "string", description: answer.sse } } } }
-        : answer.schema
-          ? { content: { "application/json": { schema: resolver(answer.schema) } } }
-          : {}),
-    };
-  }
-  for (const status of doc.errors) {
-    responses[status] = { description: ERRORS[status], content: { "application/json": { schema: resolver(errorSchema) } } };
-  }
-  return describeRoute({
-    summary: doc.summary,
-    description: doc.description,
-    tags: doc.tags,
-    ...(doc.auth === false ? { security: [] } : { security: [{ bearer: [] }] }),
-    ...(doc.body
-      ? { requestBody: { required: doc.bodyRequired ?? true, content: { "application/json": { schema: resolver(doc.body) } } } }
-      : {}),
-    responses: responses as never,
-  });
+const ROUTE_DOC = Symbol("routeDoc");
+
+/** The middleware that documents a route: it does nothing at request time. */
+export function describe(doc: RouteDoc): MiddlewareHandler {
+  const documented: MiddlewareHandler = (_c, next) => next();
+  return Object.assign(documented, { [ROUTE_DOC]: doc });
+}
+
+/** The description `handler` carries when it is a `describe()` middleware. */
+export function routeDocOf(handler: unknown): RouteDoc | undefined {
+  return (handler as { [ROUTE_DOC]?: RouteDoc })[ROUTE_DOC];
 }

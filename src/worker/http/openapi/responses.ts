@@ -1,95 +1,115 @@
-/** Zod schemas of the Worker's answers, for the OpenAPI document (requests are described by the schemas that validate them). */
-import { z } from "zod";
+/**
+ * Zod schemas of the Worker's answers, for the OpenAPI document (requests are described by the schemas
+ * that validate them). zod/mini imported by name, as all Worker code (docs/decisions/0009-scale.md):
+ * the routes' `describe()` name these, so they are in the bundle.
+ */
+import {
+  array,
+  boolean,
+  extend,
+  int,
+  literal,
+  meta,
+  nullable,
+  number,
+  object,
+  omit,
+  optional,
+  record,
+  string,
+  enum as zEnum,
+} from "zod/mini";
 
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string().meta({ description: "machine-readable, e.g. invalid_field, unauthorized, not_found" }),
-    message: z.string(),
-    field: z.string().optional().meta({ description: "the field a 400 invalid_field is about" }),
+/** A description for the document. */
+const about = (description: string) => meta({ description });
+
+export const ErrorBody = object({
+  error: object({
+    code: string().check(about("machine-readable, e.g. invalid_field, unauthorized, not_found")),
+    message: string(),
+    field: optional(string()).check(about("the field a 400 invalid_field is about")),
   }),
 });
 
-export const OpenAiErrorBody = z.object({
-  error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string() }),
+export const OpenAiErrorBody = object({
+  error: object({ message: string(), type: string(), param: nullable(string()), code: string() }),
 });
 
-const MessageState = z.string().meta({ description: "queued, running, done, failed (and, as they land: input_required, aborted, merged)" });
+const MessageState = string().check(about("queued, running, done, failed (and, as they land: input_required, aborted, merged)"));
 
-export const MessageRecord = z.object({
-  chat: z.string().meta({ description: "the chat key, e.g. http:a" }),
-  messageId: z.string(),
+export const MessageRecord = object({
+  chat: string().check(about("the chat key, e.g. http:a")),
+  messageId: string(),
   state: MessageState,
-  position: z.number().int().optional().meta({ description: "messages of this chat ahead of it, while queued or running" }),
-  reply: z.string().optional(),
-  error: z.string().optional().meta({ description: "`code: detail` of a failed turn" }),
+  position: optional(int()).check(about("messages of this chat ahead of it, while queued or running")),
+  reply: optional(string()),
+  error: optional(string()).check(about("`code: detail` of a failed turn")),
 });
 
-export const StoredMessage = MessageRecord.omit({ chat: true });
+export const StoredMessage = omit(MessageRecord, { chat: true });
 
-export const StopAnswer = z.object({
-  chat: z.string(),
-  stopped: z.string().nullable().meta({ description: "the id of the message whose turn was aborted; null when nothing ran" }),
-  queued: z.number().int().meta({ description: "messages waiting (they stay queued)" }),
+export const StopAnswer = object({
+  chat: string(),
+  stopped: nullable(string()).check(about("the id of the message whose turn was aborted; null when nothing ran")),
+  queued: int().check(about("messages waiting (they stay queued)")),
 });
 
-export const ResetAnswer = MessageRecord.extend({ queued: z.number().int() });
+export const ResetAnswer = extend(MessageRecord, { queued: int() });
 
-export const SessionStatus = z.object({
-  chat: z.string(),
-  lastActivity: z.string().meta({ description: "ISO 8601" }),
-  idleSeconds: z.number().int(),
-  busy: z.boolean(),
-  queued: z.number().int(),
-  backend: z.enum(["live", "released"]),
+export const SessionStatus = object({
+  chat: string(),
+  lastActivity: string().check(about("ISO 8601")),
+  idleSeconds: int(),
+  busy: boolean(),
+  queued: int(),
+  backend: zEnum(["live", "released"]),
 });
 
-export const StatusList = z.object({ idleTimeoutSeconds: z.number(), sessions: z.array(SessionStatus) });
+export const StatusList = object({ idleTimeoutSeconds: number(), sessions: array(SessionStatus) });
 
-export const Health = z.object({ ok: z.literal(true) });
+export const Health = object({ ok: literal(true) });
 
-export const Model = z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() });
+export const Model = object({ id: string(), object: literal("model"), created: int(), owned_by: string() });
 
-export const ModelList = z.object({ object: z.literal("list"), data: z.array(Model) });
+export const ModelList = object({ object: literal("list"), data: array(Model) });
 
-export const ChatCompletion = z.object({
-  id: z.string(),
-  object: z.literal("chat.completion"),
-  created: z.number().int(),
-  model: z.string(),
-  choices: z.array(
-    z.object({
-      index: z.number().int(),
-      message: z.object({ role: z.literal("assistant"), content: z.string() }),
-      finish_reason: z.literal("stop"),
+export const ChatCompletion = object({
+  id: string(),
+  object: literal("chat.completion"),
+  created: int(),
+  model: string(),
+  choices: array(
+    object({
+      index: int(),
+      message: object({ role: literal("assistant"), content: string() }),
+      finish_reason: literal("stop"),
     }),
   ),
 });
 
-export const WebhookAnswer = z
-  .object({ ok: z.boolean() })
-  .meta({ description: "or the platform's inline answer (Slack URL verification)" });
+export const WebhookAnswer = object({ ok: boolean() }).check(about("or the platform's inline answer (Slack URL verification)"));
 
-export const QueueModeAnswer = z.object({
-  chat: z.string(),
-  queueMode: z.string().meta({ description: "followup, collect, steer or interrupt" }),
+export const QueueModeAnswer = object({
+  chat: string(),
+  queueMode: string().check(about("followup, collect, steer or interrupt")),
 });
 
-const StateCounts = z.record(z.string(), z.number().int()).meta({ description: "messages per state" });
+const StateCounts = record(string(), int()).check(about("messages per state"));
 
-export const ChatOverview = z.object({ chat: z.string(), queueMode: z.string(), maxQueued: z.number().int(), counts: StateCounts });
+export const ChatOverview = object({ chat: string(), queueMode: string(), maxQueued: int(), counts: StateCounts });
 
-export const MessagePage = z.object({
-  chat: z.string(),
-  messages: z.array(StoredMessage.extend({ createdAt: z.string(), mergedInto: z.string().optional() })),
-  nextCursor: z.string().nullable().meta({ description: "pass as ?cursor= for the next page; null on the last" }),
+export const MessagePage = object({
+  chat: string(),
+  messages: array(extend(StoredMessage, { createdAt: string(), mergedInto: optional(string()) })),
+  nextCursor: nullable(string()).check(about("pass as ?cursor= for the next page; null on the last")),
 });
 
-export const BackendAnswer = z.object({
-  reachable: z.literal(true),
-  url: z.string(),
-  via: z.string().meta({ description: "url or binding" }),
-  sessions: z.number().int(),
-  processes: z.number().int(),
-  running: z.number().int(),
-  ms: z.number(),
+export const BackendAnswer = object({
+  reachable: literal(true),
+  url: string(),
+  via: string().check(about("url or binding")),
+  sessions: int(),
+  processes: int(),
+  running: int(),
+  ms: number(),
 });
