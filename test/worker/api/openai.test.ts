@@ -1,7 +1,8 @@
 /** The OpenAI-compatible endpoint, driven by the official `openai` client (streaming and not) and by raw requests for its errors. */
 import { SELF } from "cloudflare:test";
-import OpenAI from "openai";
+import OpenAI, { APIError } from "openai";
 import { describe, expect, it } from "vitest";
+import { readAll } from "../../fixtures/sse";
 import { API_TOKEN, api, backendLog, freshChat, script } from "../helpers";
 
 function client(apiKey = API_TOKEN, headers: Record<string, string> = {}): OpenAI {
@@ -34,7 +35,7 @@ describe("the official openai client", () => {
     expect(submits).toHaveLength(1);
   });
 
-  it.skip("streams chat.completion.chunk deltas ending the stream", async () => {
+  it("streams chat.completion.chunk deltas ending the stream", async () => {
     const chat = freshChat("s");
     await script(`openai:${chat}`, { deltas: ["str", "eam", "ed"], deltaDelayMs: 10 });
     const stream = await client(API_TOKEN, { "X-Chat-Id": chat }).chat.completions.create({
@@ -61,10 +62,26 @@ describe("the official openai client", () => {
     await expect(plain).rejects.toMatchObject({ status: 502, code: "llm_error" });
   });
 
-  // Known bug (issue 11 note): after the merges a streamed completion (`stream: true`) is cut off by
-  // workerd ("the Worker's code had hung") in this pool, so the streamed case above is skipped until
-  // it is fixed; it passes on the i11 branch alone. Plain completions and SSE message events work.
-  it.todo("surfaces a failed turn in a stream as an APIError");
+  it("ends a stream whose turn fails with an OpenAI error event, thrown as an APIError after the deltas", async () => {
+    const chat = freshChat("sf");
+    await script(`openai:${chat}`, { deltas: ["par", "tial"], deltaDelayMs: 10, error: { code: "llm_error", message: "provider down" } });
+    const stream = await client(API_TOKEN, { "X-Chat-Id": chat }).chat.completions.create({
+      model: "pi",
+      stream: true,
+      messages: [{ role: "user", content: "go" }],
+    });
+    const parts: string[] = [];
+    const read = (async () => {
+      for await (const chunk of stream) parts.push(chunk.choices[0]?.delta.content ?? "");
+    })();
+    await expect(read).rejects.toBeInstanceOf(APIError);
+    await expect(read).rejects.toMatchObject({
+      code: "llm_error",
+      type: "server_error",
+      message: expect.stringContaining("provider down"),
+    });
+    expect(parts.join("")).toBe("partial");
+  });
 
   it("lists the one model and refuses a wrong key with 401", async () => {
     const models = await client().models.list();
@@ -91,6 +108,19 @@ describe("errors in OpenAI's shape", () => {
     expect(error).toMatchObject({ type: "invalid_request_error", param });
     expect(typeof error.message).toBe("string");
     expect(typeof error.code).toBe("string");
+  });
+
+  it("a failed streamed turn: the error is the last event, with no [DONE] after it", async () => {
+    const chat = freshChat("sr");
+    await script(`openai:${chat}`, { deltas: ["x"], error: { code: "llm_error", message: "provider down" } });
+    const res = await post({ stream: true, messages: [{ role: "user", content: "x" }] }, { "x-chat-id": chat });
+    expect(res.status).toBe(200);
+    const data = (await readAll(res.body!)).map((e) => e.data);
+    expect(data).not.toContain("[DONE]");
+    expect(JSON.parse(data.at(-1)!)).toEqual({
+      error: { message: "llm_error: provider down", type: "server_error", param: null, code: "llm_error" },
+    });
+    expect(data.slice(0, -1).every((d) => (JSON.parse(d) as { object: string }).object === "chat.completion.chunk")).toBe(true);
   });
 
   it("401 without a token", async () => {

@@ -13,8 +13,10 @@ import { describe } from "../../http/openapi/describe";
 import { ChatCompletion, Model, ModelList } from "../../http/openapi/responses";
 import { encodeChatKey, OPENAI_CHAT_ID } from "../../platforms/chat-key";
 import { SSE_HEADERS } from "../message-events";
-import { type ReadEvent, readEvents } from "../sse-reader";
+import { readEvents } from "../sse-reader";
+import { completionChunks } from "./chunks";
 import { openAiError } from "./errors";
+import { failureBody, finalOutcome } from "./outcome";
 import { ChatCompletionRequest, MODEL_ID, promptOf } from "./schema";
 
 /** When the one model "was created": this relay's first release with the endpoint. */
@@ -87,7 +89,7 @@ export const openAi = new Hono<{ Bindings: Bindings }>()
       c.header("x-chat-id", chat);
       if (body.stream) return new Response(completionChunks(readEvents(events), meta), { headers: { ...SSE_HEADERS, "x-chat-id": chat } });
       const outcome = await finalOutcome(readEvents(events));
-      if (!outcome.ok) return c.json(openAiError(502, outcome.code, outcome.error), 502);
+      if (!outcome.ok) return c.json(failureBody(outcome), 502);
       return c.json({
         ...meta,
         object: "chat.completion",
@@ -96,72 +98,3 @@ export const openAi = new Hono<{ Bindings: Bindings }>()
       });
     },
   );
-
-type Outcome = { ok: true; reply: string } | { ok: false; code: string; error: string };
-
-async function finalOutcome(events: AsyncGenerator<ReadEvent>): Promise<Outcome> {
-  for await (const { event, data } of events) {
-    if (event === "done") return { ok: true, reply: (data as { reply: string }).reply };
-    if (event === "failed") return failure((data as { error: string }).error);
-  }
-  return { ok: false, code: "stream_lost", error: "the reply's event stream ended early; read the message in its chat" };
-}
-
-/** `code: detail` as the message record stores failures. */
-function failure(error: string): Outcome {
-  const code = /^([a-z_]{1,64}): /.exec(error)?.[1] ?? "turn_failed";
-  return { ok: false, code, error };
-}
-
-/** The live events as `chat.completion.chunk`s, then `data: [DONE]`. */
-function completionChunks(
-  events: AsyncGenerator<ReadEvent>,
-  meta: { id: string; created: number; model: string },
-): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  const chunk = (delta: Record<string, string>, finish: string | null) =>
-    encoder.encode(
-      `data: ${JSON.stringify({
-        ...meta,
-        object: "chat.completion.chunk",
-        choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      })}\n\n`,
-    );
-  let streamed = "";
-  return new ReadableStream<Uint8Array>({
-    async start(controller) {
-      controller.enqueue(chunk({ role: "assistant", content: "" }, null));
-    },
-    async pull(controller) {
-      const next = await events.next();
-      if (next.done) {
-        controller.enqueue(
-          encoder.encode(`data: ${JSON.stringify(openAiError(502, "stream_lost", "the reply's event stream ended early"))}\n\n`),
-        );
-        return controller.close();
-      }
-      const { event, data } = next.value;
-      if (event === "delta") {
-        const text = (data as { text: string }).text;
-        streamed += text;
-        controller.enqueue(chunk({ content: text }, null));
-      } else if (event === "done") {
-        const reply = (data as { reply: string }).reply;
-        // A reply that finished before we subscribed comes whole, in `done` only.
-        if (reply.length > streamed.length && reply.startsWith(streamed))
-          controller.enqueue(chunk({ content: reply.slice(streamed.length) }, null));
-        controller.enqueue(chunk({}, "stop"));
-        controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-        controller.close();
-      } else if (event === "failed") {
-        const outcome = failure((data as { error: string }).error) as Extract<Outcome, { ok: false }>;
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(openAiError(502, outcome.code, outcome.error))}\n\n`));
-        controller.close();
-      }
-    },
-    async cancel() {
-      // The client went away; the turn goes on (it is a message in the chat) and our subscription ends.
-      await events.return(undefined);
-    },
-  });
-}
