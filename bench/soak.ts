@@ -63,7 +63,7 @@ try {
   await send({ chat: "soak-warmup", n: 0, text: "warm up" });
   await sleep(1000);
   const memoryStart = memory();
-  const heapStart = await workerHeapAfterGc(dev.inspectorPort, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
+  const heapStart = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
   const timeline: number[][] = [];
   const sampler = setInterval(() => timeline.push(memory()), 15_000);
 
@@ -115,7 +115,7 @@ try {
   const finished = performance.now();
   clearInterval(sampler);
   const memoryEnd = memory();
-  const heapEnd = await workerHeapAfterGc(dev.inspectorPort, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
+  const heapEnd = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
 
   const log = await backend.log();
   const starts = new Map<string, number>();
