@@ -59,15 +59,25 @@ try {
   const label = (pid: number) =>
     readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr") ? "our Worker" : "wrangler's proxy";
   const memory = () => workerds.map((pid) => residentBytes(pid));
-  // Warm up the Worker and both object classes before the start reading.
+  // Warm up the Worker and both object classes, then open every chat with one message: memory is
+  // read from there, so what it measures is growth under sustained load, not each chat's first
+  // opening (an open chat's object and SQLite database cost ~2–3 MB of native memory, by design).
   await send({ chat: "soak-warmup", n: 0, text: "warm up" });
+  await sleep(1000);
+  const memoryCold = memory();
+  const chats = Array.from({ length: CHATS }, (_, i) => `soak-${i}`);
+  const openers: Sent[] = chats.map((chat) => ({ chat, n: -1, text: `soak ${chat} opens` }));
+  await pool(openers, CONCURRENCY, send);
+  for (let open = openers.filter((m) => m.id); open.length > 0; open = open.filter((m) => !TERMINAL.has(m.state ?? ""))) {
+    await pool(open, CONCURRENCY, read);
+    await sleep(500);
+  }
   await sleep(1000);
   const memoryStart = memory();
   const heapStart = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
   const timeline: number[][] = [];
   const sampler = setInterval(() => timeline.push(memory()), 15_000);
 
-  const chats = Array.from({ length: CHATS }, (_, i) => `soak-${i}`);
   const perChat = chats.map((chat, c) =>
     Array.from({ length: Math.floor(MESSAGES / CHATS) + (c < MESSAGES % CHATS ? 1 : 0) }, (_, n) => ({
       chat,
@@ -121,7 +131,7 @@ try {
   const starts = new Map<string, number>();
   const order = new Map<string, number[]>();
   for (const entry of log) {
-    if (entry.kind !== "turn_start" || !entry.sessionId.startsWith("http:soak-") || entry.sessionId === "http:soak-warmup") continue;
+    if (entry.kind !== "turn_start" || !entry.sessionId.startsWith("http:soak-") || !/#\d+$/.test(entry.detail ?? "")) continue;
     const text = entry.detail ?? "";
     starts.set(text, (starts.get(text) ?? 0) + 1);
     const n = Number(/#(\d+)$/.exec(text)?.[1]);
@@ -164,10 +174,11 @@ try {
     `throughput: ${(all.length / seconds).toFixed(1)} messages/s (${all.length} in ${seconds.toFixed(1)} s, first send to last reply)`,
   );
   workerds.forEach((pid, i) => {
-    const [start, end] = [memoryStart[i]!, memoryEnd[i]!];
+    const [cold, start, end] = [memoryCold[i]!, memoryStart[i]!, memoryEnd[i]!];
     console.log(
-      `workerd ${i + 1} of ${workerds.length}, ${label(pid)} (pid ${pid}) memory (RSS): start ${mb(start)} MB, end ${mb(end)} MB ` +
-        `(${(((end - start) / start) * 100).toFixed(1)} %); every 15 s: ${timeline.map((t) => mb(t[i]!)).join(" ")}`,
+      `workerd ${i + 1} of ${workerds.length}, ${label(pid)} (pid ${pid}) memory (RSS): ${mb(cold)} MB with one chat, ` +
+        `start (${CHATS} chats open) ${mb(start)} MB, end ${mb(end)} MB (${(((end - start) / start) * 100).toFixed(1)} %); ` +
+        `every 15 s: ${timeline.map((t) => mb(t[i]!)).join(" ")}`,
     );
   });
   console.log(
