@@ -12,7 +12,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { residentBytes } from "../test/fixtures/backend-process";
+import { anonResidentBytes, residentBytes } from "../test/fixtures/backend-process";
 import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
@@ -59,6 +59,7 @@ try {
   const label = (pid: number) =>
     readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr") ? "our Worker" : "wrangler's proxy";
   const memory = () => workerds.map((pid) => residentBytes(pid));
+  const anon = () => workerds.map((pid) => anonResidentBytes(pid));
   // Warm up the Worker and both object classes, then open every chat with one message: memory is
   // read from there, so what it measures is growth under sustained load, not each chat's first
   // opening (an open chat's object and SQLite database cost ~2–3 MB of native memory, by design).
@@ -74,9 +75,14 @@ try {
   }
   await sleep(1000);
   const memoryStart = memory();
+  const anonStart = anon();
   const heapStart = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
   const timeline: number[][] = [];
-  const sampler = setInterval(() => timeline.push(memory()), 15_000);
+  const anonTimeline: number[][] = [];
+  const sampler = setInterval(() => {
+    timeline.push(memory());
+    anonTimeline.push(anon());
+  }, 15_000);
 
   const perChat = chats.map((chat, c) =>
     Array.from({ length: Math.floor(MESSAGES / CHATS) + (c < MESSAGES % CHATS ? 1 : 0) }, (_, n) => ({
@@ -125,6 +131,7 @@ try {
   const finished = performance.now();
   clearInterval(sampler);
   const memoryEnd = memory();
+  const anonEnd = anon();
   const heapEnd = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
 
   const log = await backend.log();
@@ -179,6 +186,10 @@ try {
       `workerd ${i + 1} of ${workerds.length}, ${label(pid)} (pid ${pid}) memory (RSS): ${mb(cold)} MB with one chat, ` +
         `start (${CHATS} chats open) ${mb(start)} MB, end ${mb(end)} MB (${(((end - start) / start) * 100).toFixed(1)} %); ` +
         `every 15 s: ${timeline.map((t) => mb(t[i]!)).join(" ")}`,
+    );
+    console.log(
+      `  of which private anonymous (RssAnon, without mapped files): start ${mb(anonStart[i]!)} MB, end ${mb(anonEnd[i]!)} MB ` +
+        `(${(((anonEnd[i]! - anonStart[i]!) / anonStart[i]!) * 100).toFixed(1)} %); every 15 s: ${anonTimeline.map((t) => mb(t[i]!)).join(" ")}`,
     );
   });
   console.log(
