@@ -189,7 +189,8 @@ try {
     );
     console.log(
       `  of which private anonymous (RssAnon, without mapped files): start ${mb(anonStart[i]!)} MB, end ${mb(anonEnd[i]!)} MB ` +
-        `(${(((anonEnd[i]! - anonStart[i]!) / anonStart[i]!) * 100).toFixed(1)} %); every 15 s: ${anonTimeline.map((t) => mb(t[i]!)).join(" ")}`,
+        `(${(((anonEnd[i]! - anonStart[i]!) / anonStart[i]!) * 100).toFixed(1)} %); ` +
+        `every 15 s: ${anonTimeline.map((t) => mb(t[i]!)).join(" ")}`,
     );
   });
   console.log(
