@@ -194,7 +194,8 @@ try {
     );
   });
   console.log(
-    `our Worker's JS heap after a full GC: start ${mb(heapStart.usedBytes)} MB, end ${mb(heapEnd.usedBytes)} MB ` +
+    `our Worker's JS heap after a full GC: start ${mb(heapStart.usedBytes)} MB used of ${mb(heapStart.totalBytes)} MB, ` +
+      `end ${mb(heapEnd.usedBytes)} MB used of ${mb(heapEnd.totalBytes)} MB ` +
       `(${(((heapEnd.usedBytes - heapStart.usedBytes) / heapStart.usedBytes) * 100).toFixed(1)} %)` +
       (SNAPSHOTS ? `; heap snapshots in ${SNAPSHOTS}` : ""),
   );
