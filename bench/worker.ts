@@ -4,7 +4,8 @@
  * the Worker's CPU per message (workerd's own CPU time from /proc over a run of turns), status with
  * 1,000 chats across 4 registry shards, and message-ack throughput and latency with autocannon
  * (50 connections into 500 chats) with their turns held open and with turns streaming, each next to
- * a bare `GET /healthz` at the same concurrency. Prints the figures; with BENCH_OUT=<file> also
+ * a bare `GET /healthz` at the same concurrency, and the same for Telegram webhook acks (a fake
+ * Telegram API behind the Worker) into 500 chats with their turns held open. Prints the figures; with BENCH_OUT=<file> also
  * writes them as JSON (bench/all.ts builds the table from that).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon, { type Result as AutocannonResult } from "autocannon";
 import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
+import { FAKE_TELEGRAM_TOKEN, FakeTelegram } from "../test/fixtures/fake-telegram";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
 import { cpuMs, hasOpenFileUnder, workerdPids } from "./lib/proc";
@@ -30,12 +32,26 @@ const ACK_SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
 const CONNECTIONS = 50;
 let sendSeq = 0;
 
+const TELEGRAM_SECRET = "bench-telegram-secret_0123";
+const TELEGRAM_USER = 4242;
 const backend = await startFakeBackendProcess();
+const telegram = new FakeTelegram();
+const telegramPort = await telegram.start();
 const stateDir = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const persistTo = mkdtempSync(join(stateDir, "evie-bench-"));
 const dev = await startWranglerDev({
   persistTo,
-  vars: { PI_BACKEND_URL: backend.url, PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN, API_TOKEN, IDLE_TIMEOUT_SECONDS: "900", REGISTRY_SHARDS: "4" },
+  vars: {
+    PI_BACKEND_URL: backend.url,
+    PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN,
+    API_TOKEN,
+    IDLE_TIMEOUT_SECONDS: "900",
+    REGISTRY_SHARDS: "4",
+    TELEGRAM_BOT_TOKEN: FAKE_TELEGRAM_TOKEN,
+    TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
+    TELEGRAM_API_BASE: `http://127.0.0.1:${telegramPort}`,
+    ALLOWED_USERS: `telegram:${TELEGRAM_USER}`,
+  },
 });
 const results: Record<string, number | string | boolean> = {};
 const say = (line: string) => console.log(line);
@@ -179,10 +195,34 @@ try {
         `${streaming.non2xx} non-2xx, ${streaming.errors} errors`,
     );
   }
+  // --- Webhook ack throughput: Telegram updates (each a new update_id) into 500 private chats whose
+  // turns are held open, against the same /healthz figure.
+  {
+    say("webhook ack throughput (autocannon)...");
+    await backend.script("*", { deltas: ["held"], hold: true });
+    const health = await autocannon({ url: `${dev.url}/healthz`, connections: CONNECTIONS, duration: ACK_SECONDS });
+    const hooks = await webhookRun();
+    const share = hooks.requests.average / health.requests.average;
+    Object.assign(results, {
+      webhookHealthzReqPerSec: Math.round(health.requests.average),
+      webhookHealthzP99Ms: health.latency.p99,
+      webhookAckReqPerSec: Math.round(hooks.requests.average),
+      webhookAckP50Ms: hooks.latency.p50,
+      webhookAckP99Ms: hooks.latency.p99,
+      webhookAckShare: round(share),
+      webhookAckErrors: hooks.non2xx + hooks.errors,
+    });
+    say(`GET /healthz: ${Math.round(health.requests.average)} req/s p50 ${health.latency.p50} ms p99 ${health.latency.p99} ms`);
+    say(
+      `Telegram webhook ack, ${ACK_CHATS} chats with turns held open: ${Math.round(hooks.requests.average)} req/s ` +
+        `(${pctOf(share)}), p50 ${hooks.latency.p50} ms p99 ${hooks.latency.p99} ms, ${hooks.non2xx} non-2xx, ${hooks.errors} errors`,
+    );
+  }
   if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(results, null, 2));
 } finally {
   await dev.stop("SIGKILL");
   await backend.stop();
+  await telegram.stop();
   rmSync(persistTo, { recursive: true, force: true });
 }
 
@@ -199,6 +239,29 @@ async function ackRun(chats: string[]): Promise<AutocannonResult> {
         headers,
         body: JSON.stringify({ text: "ack me" }),
         setupRequest: (req) => ({ ...req, path: `/api/chats/${chats[i++ % chats.length]}/messages` }),
+      },
+    ],
+  });
+}
+
+/** 50 connections posting Telegram updates, each with a new update_id, round-robin into ACK_CHATS private chats. */
+async function webhookRun(): Promise<AutocannonResult> {
+  let updateId = 1;
+  const from = { id: TELEGRAM_USER, is_bot: false, first_name: "Ada" };
+  return autocannon({
+    url: `${dev.url}/webhooks/telegram`,
+    connections: CONNECTIONS,
+    duration: ACK_SECONDS,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": TELEGRAM_SECRET },
+        setupRequest: (req) => {
+          const n = updateId++;
+          const chat = { id: 700_000 + (n % ACK_CHATS), first_name: "Ada", type: "private" };
+          const message = { message_id: n, from, chat, date: Math.floor(Date.now() / 1000), text: `ack me ${n}` };
+          return { ...req, body: JSON.stringify({ update_id: n, message }) };
+        },
       },
     ],
   });
