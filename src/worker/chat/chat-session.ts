@@ -26,7 +26,7 @@ import { backendTransport } from "../pi-client/transport";
 import type { Registry } from "../registry/registry";
 import { allRegistryShards, registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
-import { migrate, type Schema } from "../storage/migrations";
+import { migrateAll, type Schema } from "../storage/migrations";
 import type { AgentCommand, CommandReply } from "./agent-commands";
 import { type AlarmBudget, alarmBudget } from "./alarm-budget";
 import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
@@ -151,7 +151,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
-    for (const schema of this.storageSchemas()) migrate(ctx.storage, schema);
+    migrateAll(ctx.storage, this.storageSchemas());
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
     this.outages = new Outages(ctx.storage.sql, outagePolicy(env));
@@ -614,7 +614,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // This instance may still be asked something: give it empty tables rather than none.
-    for (const schema of this.storageSchemas()) migrate(this.ctx.storage, schema);
+    migrateAll(this.ctx.storage, this.storageSchemas());
     log.info("chat.deleted", { chat, idleDays: days });
     return true;
   }
