@@ -669,15 +669,15 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private buildSnapshot(): SessionSnapshot {
+    const { lastActivity, backend, generation, host } = this.meta.reportFacts;
     return {
       chat: this.chatKey,
-      lastActivity: this.meta.lastActivity,
-      busy: this.inbox.hasRunning(),
-      queued: this.inbox.queuedCount(),
-      backend: this.meta.backend,
-      generation: this.meta.generation,
+      lastActivity,
+      ...this.inbox.activity(),
+      backend,
+      generation,
       version: this.nextReportVersion(),
-      ...(this.meta.host ? { host: hostLabel(this.meta.host) } : {}),
+      ...(host ? { host: hostLabel(host) } : {}),
     };
   }
 
