@@ -593,9 +593,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       lastActivity: Math.max(this.meta.lastActivity, this.settings.changedAt),
       unfinished: this.retention.unfinished(),
     });
-    const plan = planRetention(activity(), this.retention.oldestFinishedAt(), days, now);
+    const oldestFinishedAt = this.retention.oldestFinishedAt();
+    const plan = planRetention(activity(), oldestFinishedAt, days, now);
     if (plan.kind === "prune") {
-      const pruned = this.retention.prune(plan.cutoff) + this.pruneFinishedBefore(plan.cutoff, now);
+      // No finished message is older than the cutoff (the usual case, after every turn): nothing for the core to delete.
+      const core = oldestFinishedAt !== null && oldestFinishedAt < plan.cutoff ? this.retention.prune(plan.cutoff) : 0;
+      const pruned = core + this.pruneFinishedBefore(plan.cutoff, now);
       if (pruned > 0) log.info("chat.pruned", { chat: this.ctx.id.name ?? this.meta.chatKey, rows: pruned, retentionDays: days });
       await this.armAlarmBy(plan.nextCheck);
       return false;
