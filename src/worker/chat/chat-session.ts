@@ -464,11 +464,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
         this.inbox.markRunning(message.seq, turnId, Date.now());
         message = { ...message, state: "running", turnId };
-        this.publishLive(chatKey, message.id);
+        this.publishLive(message.id);
       }
       if (message.kind === "reset") {
         if ((await this.applyReset(chatKey, message)) === "held") return;
-        this.publishLive(chatKey, message.id);
+        this.publishLive(message.id);
         continue;
       }
       this.meta.lastActivity = Date.now();
@@ -482,7 +482,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.attachments.dropData(message.id);
       this.meta.lastActivity = Date.now();
       this.reportSoon();
-      this.publishLive(chatKey, message.id);
+      this.publishLive(message.id);
     }
   }
 
@@ -633,10 +633,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Publishes `messageId`'s state, and the state (queue position) of every message someone watches. */
-  private publishLive(chatKey: string, messageId: string): void {
+  private publishLive(messageId: string): void {
     for (const id of new Set([messageId, ...this.live.watchedIds()])) {
       const message = this.inbox.get(id);
-      if (message) this.live.state(id, this.recordOf(chatKey, message));
+      if (message) this.live.state(id, this.liveRecordOf(message));
     }
   }
 
@@ -711,16 +711,27 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private recordOf(chat: string, message: InboxMessage): MessageRecord {
-    const record: MessageRecord = { chat, messageId: message.id, state: message.state };
-    if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
-    if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
-    if (message.error !== null) record.error = message.error;
+    const record: MessageRecord = { chat, messageId: message.id, ...this.liveRecordOf(message, false) };
     if (message.kind === "prompt") record.attempts = message.attempt + (message.submitted ? 1 : 0);
     const attachments = this.attachments.summary(message.id);
     if (attachments.length) record.attachments = attachments;
     if (message.mergedInto !== null) record.mergedInto = message.mergedInto;
     Object.assign(record, this.interactions.fieldsOf(message));
     if (record.request) record.state = "input_required";
+    return record;
+  }
+
+  /**
+   * The part of a message's record its live events show (state, queue position, reply, error), without the
+   * queries for attachments and tool calls: published at every state change, watched or not. `withDialog`
+   * settles `input_required` here (recordOf does it from the record's `request`).
+   */
+  private liveRecordOf(message: InboxMessage, withDialog = true): Pick<MessageRecord, "state" | "position" | "reply" | "error"> {
+    const record: Pick<MessageRecord, "state" | "position" | "reply" | "error"> = { state: message.state };
+    if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
+    if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
+    if (message.error !== null) record.error = message.error;
+    if (withDialog && this.interactions.requestOf(message)) record.state = "input_required";
     return record;
   }
 
