@@ -63,12 +63,13 @@ try {
 /** Runs the messages under the sampling profiler and prints the summary. */
 async function profileRun(): Promise<void> {
   const inspector = await connect(dev.inspectorPort);
-  await inspector.call("Profiler.enable");
-  await inspector.call("Profiler.setSamplingInterval", { interval: 100 });
+  // workerd runs these without answering them (wrangler's proxy only echoes them); Profiler.stop answers with the profile.
+  for (const [method, params] of [["Profiler.enable"], ["Profiler.setSamplingInterval", { interval: 100 }], ["Profiler.start"]] as const) {
+    inspector.send(method, params);
+  }
   const own = workerdPids().filter((pid) => hasOpenFileUnder(pid, persistTo));
   const before = own.reduce((sum, pid) => sum + cpuMs(pid), 0);
   {
-    await inspector.call("Profiler.start");
     await runMessages("prof", MESSAGES);
     const { profile } = (await inspector.call("Profiler.stop")) as { profile: Profile };
     const used = own.reduce((sum, pid) => sum + cpuMs(pid), 0) - before;
@@ -118,10 +119,16 @@ async function connect(port: number) {
   });
   return {
     call: (method: string, params: object = {}) =>
-      new Promise<unknown>((resolve) => {
-        pending.set(++id, resolve);
+      new Promise<unknown>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${method}: no answer from the inspector in 30 s`)), 30_000);
+        pending.set(++id, (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        });
         ws.send(JSON.stringify({ id, method, params }));
       }),
+    /** A command workerd runs without answering. */
+    send: (method: string, params: object = {}) => ws.send(JSON.stringify({ id: ++id, method, params })),
     close: () => ws.close(),
   };
 }
