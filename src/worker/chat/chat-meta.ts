@@ -54,6 +54,22 @@ export class ChatMeta {
     this.write("last_activity", String(value));
   }
 
+  /** What a registry snapshot shows of the chat, read with one query (a snapshot is built several times per turn). */
+  get reportFacts(): { lastActivity: number; backend: BackendState; generation: number; host: string | null } {
+    const facts = new Map(
+      this.sql
+        .exec<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key IN ('last_activity', 'backend', 'generation', 'host')")
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
+    return {
+      lastActivity: Number(facts.get("last_activity") ?? 0),
+      backend: facts.get("backend") === "live" ? "live" : "released",
+      generation: Number(facts.get("generation") ?? 0),
+      host: facts.get("host") ?? null,
+    };
+  }
+
   /** Drops the backend-session handle and starts a new generation. */
   dropBackend(): void {
     this.write("backend", "released");

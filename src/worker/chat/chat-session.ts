@@ -26,7 +26,7 @@ import { backendTransport } from "../pi-client/transport";
 import type { Registry } from "../registry/registry";
 import { allRegistryShards, registryFor } from "../registry/shards";
 import type { ReleaseRequest, ReleaseResult, SessionSnapshot } from "../registry/types";
-import { migrate, type Schema } from "../storage/migrations";
+import { migrateAll, type Schema } from "../storage/migrations";
 import type { AgentCommand, CommandReply } from "./agent-commands";
 import { type AlarmBudget, alarmBudget } from "./alarm-budget";
 import { AttachmentStore, type AttachmentSummary, attachmentSchema, type NewAttachment } from "./attachment-store";
@@ -151,7 +151,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
 
   constructor(ctx: DurableObjectState, env: ChatEnv) {
     super(ctx, env);
-    for (const schema of this.storageSchemas()) migrate(ctx.storage, schema);
+    migrateAll(ctx.storage, this.storageSchemas());
     this.inbox = new Inbox(ctx.storage.sql);
     this.meta = new ChatMeta(ctx.storage.sql);
     this.outages = new Outages(ctx.storage.sql, outagePolicy(env));
@@ -464,11 +464,11 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
         const turnId = `${this.meta.epoch}.${message.seq}.${message.attempt}`;
         this.inbox.markRunning(message.seq, turnId, Date.now());
         message = { ...message, state: "running", turnId };
-        this.publishLive(chatKey, message.id);
+        this.publishLive(message.id);
       }
       if (message.kind === "reset") {
         if ((await this.applyReset(chatKey, message)) === "held") return;
-        this.publishLive(chatKey, message.id);
+        this.publishLive(message.id);
         continue;
       }
       this.meta.lastActivity = Date.now();
@@ -482,7 +482,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       this.attachments.dropData(message.id);
       this.meta.lastActivity = Date.now();
       this.reportSoon();
-      this.publishLive(chatKey, message.id);
+      this.publishLive(message.id);
     }
   }
 
@@ -593,9 +593,12 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
       lastActivity: Math.max(this.meta.lastActivity, this.settings.changedAt),
       unfinished: this.retention.unfinished(),
     });
-    const plan = planRetention(activity(), this.retention.oldestFinishedAt(), days, now);
+    const oldestFinishedAt = this.retention.oldestFinishedAt();
+    const plan = planRetention(activity(), oldestFinishedAt, days, now);
     if (plan.kind === "prune") {
-      const pruned = this.retention.prune(plan.cutoff) + this.pruneFinishedBefore(plan.cutoff, now);
+      // No finished message is older than the cutoff (the usual case, after every turn): nothing for the core to delete.
+      const core = oldestFinishedAt !== null && oldestFinishedAt < plan.cutoff ? this.retention.prune(plan.cutoff) : 0;
+      const pruned = core + this.pruneFinishedBefore(plan.cutoff, now);
       if (pruned > 0) log.info("chat.pruned", { chat: this.ctx.id.name ?? this.meta.chatKey, rows: pruned, retentionDays: days });
       await this.armAlarmBy(plan.nextCheck);
       return false;
@@ -614,7 +617,7 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // This instance may still be asked something: give it empty tables rather than none.
-    for (const schema of this.storageSchemas()) migrate(this.ctx.storage, schema);
+    migrateAll(this.ctx.storage, this.storageSchemas());
     log.info("chat.deleted", { chat, idleDays: days });
     return true;
   }
@@ -630,10 +633,10 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   /** Publishes `messageId`'s state, and the state (queue position) of every message someone watches. */
-  private publishLive(chatKey: string, messageId: string): void {
+  private publishLive(messageId: string): void {
     for (const id of new Set([messageId, ...this.live.watchedIds()])) {
       const message = this.inbox.get(id);
-      if (message) this.live.state(id, this.recordOf(chatKey, message));
+      if (message) this.live.state(id, this.liveRecordOf(message));
     }
   }
 
@@ -669,15 +672,15 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private buildSnapshot(): SessionSnapshot {
+    const { lastActivity, backend, generation, host } = this.meta.reportFacts;
     return {
       chat: this.chatKey,
-      lastActivity: this.meta.lastActivity,
-      busy: this.inbox.hasRunning(),
-      queued: this.inbox.queuedCount(),
-      backend: this.meta.backend,
-      generation: this.meta.generation,
+      lastActivity,
+      ...this.inbox.activity(),
+      backend,
+      generation,
       version: this.nextReportVersion(),
-      ...(this.meta.host ? { host: hostLabel(this.meta.host) } : {}),
+      ...(host ? { host: hostLabel(host) } : {}),
     };
   }
 
@@ -708,16 +711,27 @@ export class ChatSessionCore extends DurableObject<ChatEnv> {
   }
 
   private recordOf(chat: string, message: InboxMessage): MessageRecord {
-    const record: MessageRecord = { chat, messageId: message.id, state: message.state };
-    if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
-    if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
-    if (message.error !== null) record.error = message.error;
+    const record: MessageRecord = { chat, messageId: message.id, ...this.liveRecordOf(message, false) };
     if (message.kind === "prompt") record.attempts = message.attempt + (message.submitted ? 1 : 0);
     const attachments = this.attachments.summary(message.id);
     if (attachments.length) record.attachments = attachments;
     if (message.mergedInto !== null) record.mergedInto = message.mergedInto;
     Object.assign(record, this.interactions.fieldsOf(message));
     if (record.request) record.state = "input_required";
+    return record;
+  }
+
+  /**
+   * The part of a message's record its live events show (state, queue position, reply, error), without the
+   * queries for attachments and tool calls: published at every state change, watched or not. `withDialog`
+   * settles `input_required` here (recordOf does it from the record's `request`).
+   */
+  private liveRecordOf(message: InboxMessage, withDialog = true): Pick<MessageRecord, "state" | "position" | "reply" | "error"> {
+    const record: Pick<MessageRecord, "state" | "position" | "reply" | "error"> = { state: message.state };
+    if (message.state === "queued" || message.state === "running") record.position = this.inbox.positionOf(message.seq);
+    if (message.reply !== null && message.state !== "queued") record.reply = message.reply;
+    if (message.error !== null) record.error = message.error;
+    if (withDialog && this.interactions.requestOf(message)) record.state = "input_required";
     return record;
   }
 

@@ -124,8 +124,16 @@ export class Inbox {
     return this.count("state = 'queued' AND kind = 'prompt'");
   }
 
-  hasRunning(): boolean {
-    return this.count("state = 'running'") > 0;
+  /** Whether a turn runs, and `queuedCount()`, in one query (a registry snapshot needs both). */
+  activity(): { busy: boolean; queued: number } {
+    const row = this.sql
+      .exec<{ running: number; queued: number }>(
+        `SELECT COUNT(*) FILTER (WHERE state = 'running') AS running,
+                COUNT(*) FILTER (WHERE state = 'queued' AND kind = 'prompt') AS queued
+         FROM messages WHERE state IN ('running', 'queued')`,
+      )
+      .one();
+    return { busy: row.running > 0, queued: row.queued };
   }
 
   markRunning(seq: number, turnId: string, now: number): void {

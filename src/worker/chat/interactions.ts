@@ -53,13 +53,16 @@ export class ChatInteractions {
     this.dialogs.closeAllOf(messageSeq);
   }
 
+  /** The dialog a running message's turn waits on, if any (its record's state is then `input_required`). */
+  requestOf(message: InboxMessage): InteractionFields["request"] | undefined {
+    return message.state === "running" ? this.dialogs.openOne(message.seq)?.request : undefined;
+  }
+
   /** The record's extra fields: the open dialog while one waits, and the tool calls. */
   fieldsOf(message: InboxMessage): InteractionFields {
     const fields: InteractionFields = {};
-    if (message.state === "running") {
-      const open = this.dialogs.openOne(message.seq);
-      if (open) fields.request = open.request;
-    }
+    const request = this.requestOf(message);
+    if (request) fields.request = request;
     const tools = this.tools.list(message.seq);
     if (tools.length) fields.tools = tools;
     return fields;

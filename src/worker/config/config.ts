@@ -64,7 +64,23 @@ export function backendConfig(env: Env): BackendConfig {
   return { url: urls[0]!, urls, token: secret(env, "PI_BACKEND_TOKEN") };
 }
 
+/**
+ * URLs that passed `checkBackendUrl`, by what was checked: the settings are read on every request and
+ * several times per turn, and a URL parse each time is CPU the answer never changes. Failures are not kept.
+ */
+const checkedUrls = new Map<string, string>();
+const CHECKED_URLS_KEPT = 16;
+
 function checkBackendUrl(env: Env, name: "PI_BACKEND_URL" | "PI_BACKEND_URLS", raw = required(env, "PI_BACKEND_URL")): string {
+  const key = `${name}\n${env.PI_BACKEND_ALLOW_HTTP === "1"}\n${raw}`;
+  if (checkedUrls.has(key)) return checkedUrls.get(key)!;
+  const checked = parseBackendUrl(env, name, raw);
+  if (checkedUrls.size >= CHECKED_URLS_KEPT) checkedUrls.clear();
+  checkedUrls.set(key, checked);
+  return checked;
+}
+
+function parseBackendUrl(env: Env, name: "PI_BACKEND_URL" | "PI_BACKEND_URLS", raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
