@@ -7,7 +7,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import WebSocket from "ws";
 import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
@@ -62,10 +61,11 @@ try {
 
 /** Runs the messages under the sampling profiler and prints the summary. */
 async function profileRun(): Promise<void> {
-  const inspector = await connect(dev.inspectorPort);
+  // The fixture's DevTools client: a second one would make wrangler's proxy drop the first.
+  const { inspector } = dev;
   // workerd runs these without answering them (wrangler's proxy only echoes them); Profiler.stop answers with the profile.
   for (const [method, params] of [["Profiler.enable"], ["Profiler.setSamplingInterval", { interval: 100 }], ["Profiler.start"]] as const) {
-    inspector.send(method, params);
+    inspector.send(method, params as Record<string, unknown> | undefined);
   }
   const own = workerdPids().filter((pid) => hasOpenFileUnder(pid, persistTo));
   const before = own.reduce((sum, pid) => sum + cpuMs(pid), 0);
@@ -77,7 +77,6 @@ async function profileRun(): Promise<void> {
     if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
     summarise(profile, used, sources);
   }
-  inspector.close();
 }
 
 /** Sends one message to each of `n` chats (10 at a time) and waits for their turns to end at the backend. */
@@ -99,38 +98,6 @@ async function runMessages(prefix: string, n: number): Promise<void> {
   const ended = async () => (await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith(`http:${prefix}-`)).length;
   while ((await ended()) < n) await sleep(100);
   await sleep(1_000);
-}
-
-/** The user Worker's target on wrangler's inspector proxy, with a request/response `call`. */
-async function connect(port: number) {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { id: string; webSocketDebuggerUrl: string }[];
-  const target = targets.find((t) => t.id.startsWith("core:user:")) ?? targets[0];
-  if (!target) throw new Error(`no inspector target: ${JSON.stringify(targets)}`);
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  let id = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  ws.on("message", (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: unknown };
-    // The proxy echoes each command it forwards (its id and method): only a result or an error answers.
-    if (message.id === undefined || !("result" in message || "error" in message)) return;
-    pending.get(message.id)?.(message.error ? Promise.reject(new Error(JSON.stringify(message.error))) : message.result);
-    pending.delete(message.id);
-  });
-  return {
-    call: (method: string, params: object = {}) =>
-      new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${method}: no answer from the inspector in 30 s`)), 30_000);
-        pending.set(++id, (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        });
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-    /** A command workerd runs without answering. */
-    send: (method: string, params: object = {}) => ws.send(JSON.stringify({ id: ++id, method, params })),
-    close: () => ws.close(),
-  };
 }
 
 /**
