@@ -124,7 +124,7 @@ try {
       met: w.webhookAckShare! >= 0.6,
     },
     {
-      figure: "  share of healthz (its own healthz run)",
+      figure: "  share of healthz",
       value: Math.round(w.webhookAckShare! * 100),
       unit: "%",
       target: "≥ 60 %",
@@ -136,7 +136,7 @@ try {
       value: w.webhookAckP99Ms!,
       unit: "ms",
       target: "≤ 2× healthz p99",
-      met: !w.webhookAckErrors && w.webhookAckP99Ms! <= 2 * w.webhookHealthzP99Ms!,
+      met: !w.webhookAckErrors && w.webhookAckP99Ms! <= 2 * w.healthzP99Ms!,
     },
     {
       figure: "  failed acks (non-2xx + connection errors)",
