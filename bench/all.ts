@@ -45,6 +45,26 @@ interface Row {
   met: boolean | null;
 }
 
+/** One ack run's rows: throughput, its share of /healthz, p50, p99 (≤ 2× healthz p99) and failures. */
+function ackRows(w: Record<string, number>, figure: string, key: string, minShare: number): Row[] {
+  const share = w[`${key}Share`]!;
+  const errors = w[`${key}Errors`]!;
+  const target = `≥ ${minShare * 100} %`;
+  return [
+    { figure, value: w[`${key}ReqPerSec`]!, unit: "req/s", target: `${target} of healthz`, met: share >= minShare },
+    { figure: "  share of healthz", value: Math.round(share * 100), unit: "%", target, met: share >= minShare },
+    { figure: "  ack p50", value: w[`${key}P50Ms`]!, unit: "ms", target: "—", met: null },
+    {
+      figure: "  ack p99",
+      value: w[`${key}P99Ms`]!,
+      unit: "ms",
+      target: "≤ 2× healthz p99",
+      met: w[`${key}P99Ms`]! <= 2 * w.healthzP99Ms!,
+    },
+    { figure: "  failed acks (non-2xx + connection errors)", value: errors, unit: "", target: "0", met: errors === 0 },
+  ];
+}
+
 try {
   const worker = run("worker");
   const backend = run("backend");
@@ -77,74 +97,9 @@ try {
     { figure: "50 chats ÷ one turn", value: w.fiftyChatsRatio!, unit: "×", target: "≤ 1.2", met: w.fiftyChatsRatio! <= 1.2 },
     { figure: "GET /healthz, 50 connections", value: w.healthzReqPerSec!, unit: "req/s", target: "(reference)", met: null },
     { figure: "  healthz p99", value: w.healthzP99Ms!, unit: "ms", target: "(reference)", met: null },
-    {
-      figure: "ack, 500 chats, turns held open",
-      value: w.ackHeldReqPerSec!,
-      unit: "req/s",
-      target: "≥ 60 % of healthz",
-      met: w.ackHeldShare! >= 0.6,
-    },
-    { figure: "  share of healthz", value: Math.round(w.ackHeldShare! * 100), unit: "%", target: "≥ 60 %", met: w.ackHeldShare! >= 0.6 },
-    { figure: "  ack p50", value: w.ackHeldP50Ms!, unit: "ms", target: "—", met: null },
-    {
-      figure: "  ack p99",
-      value: w.ackHeldP99Ms!,
-      unit: "ms",
-      target: "≤ 2× healthz p99",
-      met: !w.ackHeldErrors && w.ackHeldP99Ms! <= 2 * w.healthzP99Ms!,
-    },
-    { figure: "  failed acks (non-2xx + connection errors)", value: w.ackHeldErrors!, unit: "", target: "0", met: w.ackHeldErrors === 0 },
-    {
-      figure: "ack, 500 chats, turns streaming",
-      value: w.ackStreamingReqPerSec!,
-      unit: "req/s",
-      target: "≥ 30 % of healthz",
-      met: w.ackStreamingShare! >= 0.3,
-    },
-    {
-      figure: "  share of healthz",
-      value: Math.round(w.ackStreamingShare! * 100),
-      unit: "%",
-      target: "≥ 30 %",
-      met: w.ackStreamingShare! >= 0.3,
-    },
-    { figure: "  ack p50", value: w.ackStreamingP50Ms!, unit: "ms", target: "—", met: null },
-    {
-      figure: "  ack p99",
-      value: w.ackStreamingP99Ms!,
-      unit: "ms",
-      target: "≤ 2× healthz p99",
-      met: w.ackStreamingP99Ms! <= 2 * w.healthzP99Ms!,
-    },
-    {
-      figure: "Telegram webhook ack, 500 chats, turns held open",
-      value: w.webhookAckReqPerSec!,
-      unit: "req/s",
-      target: "≥ 60 % of healthz",
-      met: w.webhookAckShare! >= 0.6,
-    },
-    {
-      figure: "  share of healthz",
-      value: Math.round(w.webhookAckShare! * 100),
-      unit: "%",
-      target: "≥ 60 %",
-      met: w.webhookAckShare! >= 0.6,
-    },
-    { figure: "  ack p50", value: w.webhookAckP50Ms!, unit: "ms", target: "—", met: null },
-    {
-      figure: "  ack p99",
-      value: w.webhookAckP99Ms!,
-      unit: "ms",
-      target: "≤ 2× healthz p99",
-      met: !w.webhookAckErrors && w.webhookAckP99Ms! <= 2 * w.healthzP99Ms!,
-    },
-    {
-      figure: "  failed acks (non-2xx + connection errors)",
-      value: w.webhookAckErrors!,
-      unit: "",
-      target: "0",
-      met: w.webhookAckErrors === 0,
-    },
+    ...ackRows(w, "ack, 500 chats, turns held open", "ackHeld", 0.6),
+    ...ackRows(w, "ack, 500 chats, turns streaming", "ackStreaming", 0.3),
+    ...ackRows(w, "Telegram webhook ack, 500 chats, turns held open", "webhookAck", 0.6),
     {
       figure: "Worker CPU per message (POST + 5-delta turn + reports)",
       value: w.workerCpuPerMessageMs!,
