@@ -31,6 +31,7 @@ export interface MessageRecord {
   state: string;
   reply?: string;
   error?: string;
+  attempts?: number;
 }
 
 export class FaultStack {

@@ -66,7 +66,8 @@ describe("backend retention", () => {
       await waitFor(() => !existsSync(files.oldLog) && !existsSync(files.oldArchive), 10_000, "the start-up prune");
       expect(existsSync(files.lonelyOldLog)).toBe(false);
       for (const kept of [files.newLog, files.newArchive, files.liveHistory]) expect(existsSync(kept)).toBe(true);
-      expect(backend.output.stdout).toContain("retention.pruned");
+      // The log line is written after the files are gone and reaches this process through a pipe: wait for it too.
+      await waitFor(() => backend.output.stdout.includes("retention.pruned"), 10_000, "the retention.pruned log line");
     } finally {
       await backend.close();
     }
