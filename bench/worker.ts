@@ -163,7 +163,11 @@ try {
     const heldBefore = await heldNow();
     const held = await ackRun(chats);
     const stillHeld = heldBefore;
-    // Telegram updates (each a new update_id) into 500 other private chats, turns still held open.
+    // Telegram updates (each a new update_id) into 500 private chats, opened first like the chats
+    // above (a chat's first message also creates its object), their turns held open too.
+    for (let i = 0; i < ACK_CHATS; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, k) => postUpdate(700_000 + i + k, `open ${i + k}`)));
+    }
     const hooks = await webhookRun();
     // Turns streaming: the other 500 chats run 2-second turns of 20 deltas while messages keep arriving
     // (the first 500 stay held, costing nothing).
@@ -233,10 +237,26 @@ async function ackRun(chats: string[]): Promise<AutocannonResult> {
   });
 }
 
+const telegramFrom = { id: TELEGRAM_USER, is_bot: false, first_name: "Ada" };
+const telegramHeaders = { "content-type": "application/json", "x-telegram-bot-api-secret-token": TELEGRAM_SECRET };
+let updateId = 1;
+
+/** A Telegram update with the next update_id: a private message from the allowed user. */
+function telegramUpdate(chatId: number, text: string): string {
+  const n = updateId++;
+  const chat = { id: chatId, first_name: "Ada", type: "private" };
+  return JSON.stringify({ update_id: n, message: { message_id: n, from: telegramFrom, chat, date: Math.floor(Date.now() / 1000), text } });
+}
+
+async function postUpdate(chatId: number, text: string): Promise<void> {
+  const res = await fetch(`${dev.url}/webhooks/telegram`, { method: "POST", headers: telegramHeaders, body: telegramUpdate(chatId, text) });
+  await res.text();
+  if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+}
+
 /** 50 connections posting Telegram updates, each with a new update_id, round-robin into ACK_CHATS private chats. */
 async function webhookRun(): Promise<AutocannonResult> {
-  let updateId = 1;
-  const from = { id: TELEGRAM_USER, is_bot: false, first_name: "Ada" };
+  let i = 0;
   return autocannon({
     url: `${dev.url}/webhooks/telegram`,
     connections: CONNECTIONS,
@@ -244,13 +264,8 @@ async function webhookRun(): Promise<AutocannonResult> {
     requests: [
       {
         method: "POST",
-        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": TELEGRAM_SECRET },
-        setupRequest: (req) => {
-          const n = updateId++;
-          const chat = { id: 700_000 + (n % ACK_CHATS), first_name: "Ada", type: "private" };
-          const message = { message_id: n, from, chat, date: Math.floor(Date.now() / 1000), text: `ack me ${n}` };
-          return { ...req, body: JSON.stringify({ update_id: n, message }) };
-        },
+        headers: telegramHeaders,
+        setupRequest: (req) => ({ ...req, body: telegramUpdate(700_000 + (i++ % ACK_CHATS), "ack me") }),
       },
     ],
   });
