@@ -34,6 +34,9 @@ let sendSeq = 0;
 
 const TELEGRAM_SECRET = "bench-telegram-secret_0123";
 const TELEGRAM_USER = 4242;
+const telegramFrom = { id: TELEGRAM_USER, is_bot: false, first_name: "Ada" };
+const telegramHeaders = { "content-type": "application/json", "x-telegram-bot-api-secret-token": TELEGRAM_SECRET };
+let updateId = 1;
 const backend = await startFakeBackendProcess();
 const telegram = new FakeTelegram();
 const telegramPort = await telegram.start();
@@ -236,10 +239,6 @@ async function ackRun(chats: string[]): Promise<AutocannonResult> {
     ],
   });
 }
-
-const telegramFrom = { id: TELEGRAM_USER, is_bot: false, first_name: "Ada" };
-const telegramHeaders = { "content-type": "application/json", "x-telegram-bot-api-secret-token": TELEGRAM_SECRET };
-let updateId = 1;
 
 /** A Telegram update with the next update_id: a private message from the allowed user. */
 function telegramUpdate(chatId: number, text: string): string {
