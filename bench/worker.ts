@@ -247,10 +247,16 @@ function telegramUpdate(chatId: number, text: string): string {
   return JSON.stringify({ update_id: n, message: { message_id: n, from: telegramFrom, chat, date: Math.floor(Date.now() / 1000), text } });
 }
 
+/** Posts one update; wrangler dev's "worker restarted mid-request" 503 is retried with the same update_id (handled once). */
 async function postUpdate(chatId: number, text: string): Promise<void> {
-  const res = await fetch(`${dev.url}/webhooks/telegram`, { method: "POST", headers: telegramHeaders, body: telegramUpdate(chatId, text) });
-  await res.text();
-  if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+  const body = telegramUpdate(chatId, text);
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${dev.url}/webhooks/telegram`, { method: "POST", headers: telegramHeaders, body });
+    await res.text();
+    if (res.ok) return;
+    if (res.status !== 503 || attempt === 4) throw new Error(`webhook answered ${res.status}`);
+    await sleep(200);
+  }
 }
 
 /** 50 connections posting Telegram updates, each with a new update_id, round-robin into ACK_CHATS private chats. */
