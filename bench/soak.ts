@@ -9,13 +9,15 @@
  *   SOAK_MESSAGES (10000), SOAK_CHATS (200), SOAK_CONCURRENCY (32), SOAK_DROP_RATE (0.01),
  *   SOAK_503_RATE (0.01), SOAK_DRAIN_SECONDS (180), SOAK_HEAP_SNAPSHOTS (a directory; none).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { anonResidentBytes, residentBytes } from "../test/fixtures/backend-process";
 import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
+import { workerdPids } from "./lib/proc";
+import { sleep } from "./lib/stats";
 import { workerHeapAfterGc } from "./lib/worker-heap";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
@@ -55,7 +57,7 @@ interface Sent {
 try {
   // wrangler dev runs two workerd processes: its proxy in front and the one running our Worker
   // (the one with an inspector).
-  const workerds = workerdPids(dev.pid);
+  const workerds = workerdPids();
   const label = (pid: number) =>
     readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr") ? "our Worker" : "wrangler's proxy";
   const memory = () => workerds.map((pid) => residentBytes(pid));
@@ -246,29 +248,10 @@ async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void
 }
 
 /** workerd's pid: the process named workerd in wrangler's process group. */
-function workerdPids(group: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const pgid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-      if (pgid === group && readlinkSync(`/proc/${entry}/exe`).includes("workerd")) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids.sort((a, b) => a - b);
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
