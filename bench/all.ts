@@ -101,12 +101,14 @@ try {
     ...ackRows(w, "ack, 500 chats, turns streaming", "ackStreaming", 0.3),
     ...ackRows(w, "Telegram webhook ack, 500 chats, turns held open", "webhookAck", 0.6),
     {
-      figure: "Worker CPU per message (POST + 5-delta turn + reports)",
+      figure: "Worker CPU per message (POST + 5-delta turn + reports, chat open)",
       value: w.workerCpuPerMessageMs!,
       unit: "ms",
       target: "≤ 4 ms",
       met: w.workerCpuPerMessageMs! <= 4,
     },
+    { figure: "  in GET /healthz requests (same run)", value: w.workerCpuMessageInHealthz!, unit: "×", target: "—", met: null },
+    { figure: "  a new chat's first message", value: w.workerCpuFirstMessageMs!, unit: "ms", target: "—", met: null },
     {
       figure: "cold turn, POST to first delta (median)",
       value: round(backend.coldTurnMedianMs!),

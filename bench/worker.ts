@@ -26,6 +26,7 @@ const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "applica
 const CHATS = 50;
 const TURN_MS = 2_000;
 const CPU_MESSAGES = 100;
+const HEALTHZ_CPU_REQUESTS = 1_000;
 const STATUS_CHATS = 1_000;
 const ACK_CHATS = 500;
 const ACK_SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
@@ -42,8 +43,10 @@ const telegram = new FakeTelegram();
 const telegramPort = await telegram.start();
 const stateDir = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const persistTo = mkdtempSync(join(stateDir, "evie-bench-"));
+// No inspector: production has none, and under wrangler dev's it costs more CPU per message than the Worker itself.
 const dev = await startWranglerDev({
   persistTo,
+  inspector: false,
   vars: {
     PI_BACKEND_URL: backend.url,
     PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN,
@@ -66,32 +69,53 @@ try {
 
   // --- Worker CPU per message: POST + a 5-delta turn + its reports, from workerd's own CPU time.
   // wrangler dev runs two workerd processes: the Worker's own (it holds the Durable Objects' SQLite
-  // files) and a dev proxy in front of it that production does not have. The figure is the Worker's.
+  // files) and a dev proxy in front of it that production does not have. The figure is the Worker's,
+  // for a message into a chat that exists (a chat's first message also creates its object and
+  // storage: measured apart), next to a bare GET /healthz as the unit.
   {
     const workerd = workerdPids();
     const own = workerd.filter((pid) => hasOpenFileUnder(pid, persistTo));
     const mine = own.length === 1 ? own : workerd;
+    const proxy = workerd.filter((pid) => !mine.includes(pid));
     const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
     const idleStart = cpu(mine);
     await sleep(2_000);
     const idlePerMs = (cpu(mine) - idleStart) / 2_000;
+    /** CPU per operation in the Worker's workerd (less its idle rate) and in the dev proxy's. */
+    const measure = async (ops: number, run: () => Promise<void>) => {
+      const t0 = performance.now();
+      const [workerBefore, proxyBefore] = [cpu(mine), cpu(proxy)];
+      await run();
+      const idle = Math.max(0, idlePerMs) * (performance.now() - t0);
+      return { worker: (cpu(mine) - workerBefore - idle) / ops, proxy: (cpu(proxy) - proxyBefore) / ops };
+    };
     const chats = Array.from({ length: CPU_MESSAGES }, (_, i) => `cpu-${i}`);
-    const t0 = performance.now();
-    const before = new Map(workerd.map((pid) => [pid, cpuMs(pid)]));
-    for (let i = 0; i < chats.length; i += 10) await Promise.all(chats.slice(i, i + 10).map((c) => send(c, "hi")));
-    // Wait on the backend's log, not by polling the Worker (polls would cost the Worker CPU too).
-    while ((await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:cpu-")).length < CPU_MESSAGES)
-      await sleep(100);
-    await sleep(1_000); // the turns' last events are read and stored, the final reports sent
-    const elapsed = performance.now() - t0;
-    const used = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid) - before.get(pid)!, 0);
-    const perMessage = (used(mine) - Math.max(0, idlePerMs) * elapsed) / CPU_MESSAGES;
-    const proxy = workerd.filter((pid) => !mine.includes(pid));
-    results.workerCpuPerMessageMs = round(perMessage);
-    results.devProxyCpuPerMessageMs = round(used(proxy) / CPU_MESSAGES);
+    const messages = async (round: number) => {
+      for (let i = 0; i < chats.length; i += 10) await Promise.all(chats.slice(i, i + 10).map((c) => send(c, "hi")));
+      // Wait on the backend's log, not by polling the Worker (polls would cost the Worker CPU too).
+      const ended = async () => (await backend.log()).filter((e) => e.kind === "turn_end" && e.sessionId.startsWith("http:cpu-")).length;
+      while ((await ended()) < CPU_MESSAGES * (round + 1)) await sleep(100);
+      await sleep(1_000); // the turns' last events are read and stored, the final reports sent
+    };
+    const healthz = await measure(HEALTHZ_CPU_REQUESTS, async () => {
+      for (let i = 0; i < HEALTHZ_CPU_REQUESTS; i += 10) {
+        await Promise.all(Array.from({ length: 10 }, async () => void (await (await fetch(`${dev.url}/healthz`)).arrayBuffer())));
+      }
+    });
+    const firstMessage = await measure(CPU_MESSAGES, () => messages(0));
+    const perMessage = await measure(CPU_MESSAGES, () => messages(1));
+    Object.assign(results, {
+      workerCpuPerMessageMs: round(perMessage.worker),
+      workerCpuFirstMessageMs: round(firstMessage.worker),
+      workerCpuPerHealthzMs: round(healthz.worker),
+      workerCpuMessageInHealthz: round(perMessage.worker / healthz.worker),
+      devProxyCpuPerMessageMs: round(perMessage.proxy),
+    });
     say(
-      `Worker CPU per message (POST + 5-delta turn + reports): ${fmt(perMessage)} ms (the Worker's workerd, /proc over ` +
-        `${CPU_MESSAGES} messages); wrangler's dev proxy: ${fmt(used(proxy) / CPU_MESSAGES)} ms more`,
+      `Worker CPU per message (POST + 5-delta turn + reports, chat open): ${fmt(perMessage.worker)} ms = ` +
+        `${(perMessage.worker / healthz.worker).toFixed(1)} × a GET /healthz (${fmt(healthz.worker)} ms); a new chat's first message ` +
+        `${fmt(firstMessage.worker)} ms (the Worker's workerd, /proc over ${CPU_MESSAGES} messages); wrangler's dev proxy: ` +
+        `${fmt(perMessage.proxy)} ms more`,
     );
   }
 

@@ -1,7 +1,9 @@
 /**
  * Tells the registry where a chat stands without ever holding up the chat. `report()` returns at
- * once; one send is in flight at a time and every change made meanwhile is folded into the next
- * one (built when it is sent, so it is the newest state: one report per state change, not per
+ * once; the send waits a short coalescing window (a message's queued → busy → live changes come
+ * within milliseconds of each other, and a short turn's idle too: each would be a call to another
+ * object), one send is in flight at a time, and every change made meanwhile is folded into the next
+ * one (built when it is sent, so it is the newest state: one report per burst of changes, not per
  * event). A failed or unanswered send is retried with backoff, in memory while the object lives
  * and from the chat's alarm (armed as a backstop) if it does not; nothing ever awaits a send. Snapshots carry the chat's
  * report version, so a late or repeated report never overwrites a newer one at the registry.
@@ -16,6 +18,8 @@ export interface ReporterOptions {
   send(snapshot: SessionSnapshot): Promise<void>;
   /** Arms a durable wake-up (the chat's alarm) no later than `at`, so a report outlives this instance. */
   wakeAt(at: number): Promise<void>;
+  /** How long a report waits for more changes before it is sent (default 100 ms; 0 sends at once). */
+  coalesceMs?: number;
   /** A send not answered within this long counts as failed (default 10 s). */
   timeoutMs?: number;
   /** First retry delay, doubled per failure up to `maxRetryMs` (defaults 500 ms and 30 s). */
@@ -28,6 +32,8 @@ function stateKey(s: SessionSnapshot): string {
   return `${s.busy}|${s.queued}|${s.backend}|${s.generation}|${s.lastActivity}|${s.host ?? ""}`;
 }
 
+const DEFAULT_COALESCE_MS = 100;
+
 export class RegistryReporter {
   /** Whether a change has not been sent yet. A fresh instance (after a restart) does not know what the registry holds. */
   private dirty = true;
@@ -35,6 +41,7 @@ export class RegistryReporter {
   private confirmedKey: string | undefined;
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Mutable so a test can inject a failing transport. */
   constructor(readonly options: ReporterOptions) {}
@@ -42,7 +49,16 @@ export class RegistryReporter {
   /** Marks the chat's state changed and sends it in the background; never throws, never waits. */
   report(): void {
     this.dirty = true;
-    void this.pump();
+    const wait = this.options.coalesceMs ?? DEFAULT_COALESCE_MS;
+    if (wait <= 0) {
+      void this.pump();
+      return;
+    }
+    // A send in flight picks the change up when it returns; a pending window already covers it.
+    this.coalesceTimer ??= setTimeout(() => {
+      this.coalesceTimer = undefined;
+      void this.pump();
+    }, wait);
   }
 
   /**
@@ -51,6 +67,7 @@ export class RegistryReporter {
    * `report()`: a fresh instance starts dirty, so a report lost with an evicted one goes out again.)
    */
   async flush(): Promise<boolean> {
+    this.cancelWindow();
     if (this.inFlight) await this.inFlight;
     if (!this.dirty) return true;
     return this.pump();
@@ -64,6 +81,7 @@ export class RegistryReporter {
   async quiesce(): Promise<void> {
     this.dirty = false;
     clearTimeout(this.retryTimer);
+    this.cancelWindow();
     await this.inFlight;
     this.confirmedKey = undefined;
   }
@@ -71,6 +89,11 @@ export class RegistryReporter {
   /** Whether every change so far has reached the registry. */
   get settled(): boolean {
     return !this.dirty && !this.inFlight;
+  }
+
+  private cancelWindow(): void {
+    clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
   }
 
   private pump(): Promise<boolean> {

@@ -35,6 +35,7 @@ describe("RegistryReporter", () => {
         if (sent.length === 1) await first;
       },
       wakeAt: async () => {},
+      coalesceMs: 0, // no window: the first report goes out at once
     });
     reporter.report();
     for (let i = 0; i < 10; i++) {
@@ -52,6 +53,32 @@ describe("RegistryReporter", () => {
     expect(sent).toHaveLength(2);
   });
 
+  it("sends a burst of changes inside its window as one report of the last state", async () => {
+    const sent: SessionSnapshot[] = [];
+    let version = 0;
+    let busy = false;
+    const reporter = new RegistryReporter({
+      build: () => snapshot(++version, busy),
+      send: async (s) => void sent.push(s),
+      wakeAt: async () => {},
+      coalesceMs: 200,
+    });
+    // A message's queued → busy → idle, well inside one window.
+    for (const state of [false, true, false, true]) {
+      busy = state;
+      reporter.report();
+    }
+    expect(sent).toHaveLength(0); // nothing leaves before the window closes
+    await waitFor(async () => reporter.settled, 5_000, "the window's send");
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.busy).toBe(true);
+    // A change after the window is its own report.
+    busy = false;
+    reporter.report();
+    await waitFor(async () => reporter.settled && sent.length === 2, 5_000, "the next window's send");
+    expect(sent[1]!.busy).toBe(false);
+  });
+
   it("retries a failed or unanswered send until the registry has it, arming a wake-up as backstop", async () => {
     const wakes: number[] = [];
     let calls = 0;
@@ -66,6 +93,7 @@ describe("RegistryReporter", () => {
       wakeAt: async (at) => void wakes.push(at),
       timeoutMs: 50,
       firstRetryMs: 10,
+      coalesceMs: 0,
     };
     const reporter = new RegistryReporter(options);
     reporter.report();
