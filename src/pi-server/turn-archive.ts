@@ -3,16 +3,20 @@
  * turn it finished before it restarted, or longer ago than it keeps turns in memory. A turn that
  * never finished has no log (the log is written after the terminal event), so it stays unknown.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isTerminal, type TurnEvent, type TurnEventBody } from "../shared/protocol";
 import { turnLogFile } from "./paths";
 import { Turn } from "./turn";
 
 /** The finished turn logged for `sessionId`/`turnId` in `dataDir`, or undefined when there is none (or it is unreadable). */
 export function loadFinishedTurn(dataDir: string, sessionId: string, turnId: string, now: () => number = Date.now): Turn | undefined {
+  const file = turnLogFile(dataDir, sessionId, turnId);
+  // Every new turn is looked up here first and has no log: asked without a failed read, whose
+  // ENOENT error costs about a millisecond to build (bench:backend's server overhead).
+  if (!existsSync(file)) return undefined;
   let text: string;
   try {
-    text = readFileSync(turnLogFile(dataDir, sessionId, turnId), "utf8");
+    text = readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
