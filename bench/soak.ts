@@ -19,6 +19,7 @@ import { startFakeBackendProcess } from "./lib/fake-backend-process";
 import { workerdPids } from "./lib/proc";
 import { sleep } from "./lib/stats";
 import { workerHeapAfterGc } from "./lib/worker-heap";
+import { workerdBaseline } from "./lib/workerd-baseline";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
@@ -33,6 +34,9 @@ const SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS;
 const API_TOKEN = "soak-api-token-0123456789";
 const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
 const TERMINAL = new Set(["done", "failed", "aborted", "merged"]);
+/** Requests this run sent to the Worker from the start reading on (the hello-world reference gets as many). */
+let requestsSent = 0;
+let counting = false;
 
 const faults = { turnMs: [50, 500], dropRate: DROP_RATE, submit503Rate: RATE_503 };
 const backend = await startFakeBackendProcess({ FAKE_BACKEND_FAULTS: JSON.stringify(faults) });
@@ -79,6 +83,7 @@ try {
   const memoryStart = memory();
   const anonStart = anon();
   const heapStart = await workerHeapAfterGc(dev.inspector!, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
+  counting = true;
   const timeline: number[][] = [];
   const anonTimeline: number[][] = [];
   const sampler = setInterval(() => {
@@ -135,6 +140,7 @@ try {
   const memoryEnd = memory();
   const anonEnd = anon();
   const heapEnd = await workerHeapAfterGc(dev.inspector!, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
+  counting = false;
 
   const log = await backend.log();
   const starts = new Map<string, number>();
@@ -201,6 +207,14 @@ try {
       `(${(((heapEnd.usedBytes - heapStart.usedBytes) / heapStart.usedBytes) * 100).toFixed(1)} %)` +
       (SNAPSHOTS ? `; heap snapshots in ${SNAPSHOTS}` : ""),
   );
+  await dev.stop();
+  // The same binary bare, a Worker that answers "ok", as many requests: what workerd's memory does on its own.
+  const baseline = await workerdBaseline(requestsSent);
+  console.log(
+    `reference, workerd alone (same binary, no wrangler, a Worker answering "ok"), ${baseline.requests} requests (as many as ` +
+      `this run sent from the start reading): RssAnon start ${mb(baseline.startBytes)} MB, end ${mb(baseline.endBytes)} MB ` +
+      `(${(((baseline.endBytes - baseline.startBytes) / baseline.startBytes) * 100).toFixed(1)} %)`,
+  );
 } finally {
   await dev.stop();
   await backend.stop();
@@ -209,6 +223,7 @@ try {
 process.exit(0);
 
 async function send(message: Sent): Promise<void> {
+  if (counting) requestsSent++;
   try {
     const res = await fetch(`${dev.url}/api/chats/${message.chat}/messages`, {
       method: "POST",
@@ -226,6 +241,7 @@ async function send(message: Sent): Promise<void> {
 }
 
 async function read(message: Sent): Promise<void> {
+  if (counting) requestsSent++;
   try {
     const res = await fetch(`${dev.url}/api/chats/${message.chat}/messages/${message.id}`, { headers });
     if (!res.ok) return;
