@@ -48,6 +48,10 @@ export function botIdOf(token: string): number {
   return Number(token.split(":", 1)[0]);
 }
 
+type ChatId = Parameters<Api["sendMessage"]>[0];
+type SendOther = NonNullable<Parameters<Api["sendMessage"]>[2]>;
+type EditOther = NonNullable<Parameters<Api["editMessageText"]>[3]>;
+
 /** Sends, edits and shows typing in Telegram chats. */
 export class TelegramOutbound implements Outbound {
   readonly maxLength = TELEGRAM_MAX_LENGTH;
@@ -60,28 +64,13 @@ export class TelegramOutbound implements Outbound {
       reply_parameters: options.quote ? { message_id: t.replyTo, allow_sending_without_reply: true } : undefined,
       link_preview_options: { is_disabled: true },
     };
-    const sent = await this.withFallback("sendMessage", (formatted) =>
-      formatted
-        ? this.api.sendMessage(t.chatId, renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
-        : this.api.sendMessage(t.chatId, markdown, other),
-    );
-    return String(sent.message_id);
+    return this.sendRendered(t.chatId, markdown, other);
   }
 
   async edit(target: ReplyTarget, messageId: string, markdown: string): Promise<void> {
     const t = telegram(target);
     const other = { link_preview_options: { is_disabled: true } };
-    try {
-      await this.withFallback("editMessageText", (formatted) =>
-        formatted
-          ? this.api.editMessageText(t.chatId, Number(messageId), renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
-          : this.api.editMessageText(t.chatId, Number(messageId), markdown, other),
-      );
-    } catch (err) {
-      // The message already shows this text (e.g. an edit repeated after a restart): nothing to do.
-      if (err instanceof PlatformError && /message is not modified/i.test(err.message)) return;
-      throw err;
-    }
+    await this.editRendered(t.chatId, messageId, markdown, other);
   }
 
   async typing(target: ReplyTarget): Promise<void> {
@@ -102,24 +91,35 @@ export class TelegramOutbound implements Outbound {
   async sendChoices(target: ReplyTarget, markdown: string, choices: Choice[][]): Promise<string> {
     const t = telegram(target);
     const other = { message_thread_id: t.threadId, reply_markup: inlineKeyboard(choices), link_preview_options: { is_disabled: true } };
-    const sent = await this.withFallback("sendMessage", (formatted) =>
-      formatted
-        ? this.api.sendMessage(t.chatId, renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
-        : this.api.sendMessage(t.chatId, markdown, other),
-    );
-    return String(sent.message_id);
+    return this.sendRendered(t.chatId, markdown, other);
   }
 
   async closeChoices(target: ReplyTarget, messageId: string, markdown: string): Promise<void> {
     const t = telegram(target);
     const other = { reply_markup: NO_KEYBOARD, link_preview_options: { is_disabled: true } };
+    await this.editRendered(t.chatId, messageId, markdown, other);
+  }
+
+  /** sendMessage as HTML rendered from `markdown` (plain text where Telegram refuses the HTML); returns the message id. */
+  private async sendRendered(chatId: ChatId, markdown: string, other: SendOther): Promise<string> {
+    const sent = await this.withFallback("sendMessage", (formatted) =>
+      formatted
+        ? this.api.sendMessage(chatId, renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
+        : this.api.sendMessage(chatId, markdown, other),
+    );
+    return String(sent.message_id);
+  }
+
+  /** editMessageText the same way. */
+  private async editRendered(chatId: ChatId, messageId: string, markdown: string, other: EditOther): Promise<void> {
     try {
       await this.withFallback("editMessageText", (formatted) =>
         formatted
-          ? this.api.editMessageText(t.chatId, Number(messageId), renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
-          : this.api.editMessageText(t.chatId, Number(messageId), markdown, other),
+          ? this.api.editMessageText(chatId, Number(messageId), renderMarkdown(markdown, telegramHtml), { ...other, parse_mode: "HTML" })
+          : this.api.editMessageText(chatId, Number(messageId), markdown, other),
       );
     } catch (err) {
+      // The message already shows this text (e.g. an edit repeated after a restart): nothing to do.
       if (err instanceof PlatformError && /message is not modified/i.test(err.message)) return;
       throw err;
     }
