@@ -3,7 +3,7 @@
 import { once } from "node:events";
 import { connect } from "node:net";
 import fc from "fast-check";
-import { parseResponse, type RawResponse, requestHead } from "../fixtures/raw-http";
+import { type RawResponse, readResponse, requestHead } from "../fixtures/raw-http";
 import { type FuzzRequest, type FuzzTarget, requestArbitrary } from "./requests";
 
 /** What one run saw. */
@@ -92,47 +92,16 @@ export async function runFuzz(port: number, target: FuzzTarget, options: FuzzRun
   return counts;
 }
 
-/**
- * One request on its own connection, read until its answer is complete (Content-Length reached or
- * the last chunk), not until the server closes: wrangler dev keeps connections open.
- */
+/** One request on its own connection, read until its answer is complete. */
 async function send(port: number, request: FuzzRequest): Promise<RawResponse> {
   const headers =
     request.body === undefined ? request.headers : { ...request.headers, "Content-Length": String(Buffer.byteLength(request.body)) };
   const socket = connect(port, "127.0.0.1");
   await once(socket, "connect");
   try {
-    return await new Promise<RawResponse>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const timer = setTimeout(() => reject(new Error("no answer within 15 s")), 15_000);
-      const settle = (closed: boolean) => {
-        const raw = Buffer.concat(chunks);
-        const split = raw.indexOf("\r\n\r\n");
-        if (split === -1 && !closed) return;
-        const head = raw.subarray(0, split === -1 ? raw.length : split).toString("latin1");
-        const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
-        const chunked = /\r\ntransfer-encoding:\s*chunked/i.test(head);
-        const complete =
-          closed ||
-          (length !== undefined && raw.length >= split + 4 + Number(length)) ||
-          (chunked && raw.subarray(-5).toString("latin1") === "0\r\n\r\n") ||
-          (length === undefined && !chunked && /^HTTP\/1\.1 (1\d\d|204|304)/.test(head));
-        if (!complete) return;
-        clearTimeout(timer);
-        try {
-          resolve(parseResponse(raw));
-        } catch (error) {
-          reject(error);
-        }
-      };
-      socket.on("data", (chunk: Buffer) => {
-        chunks.push(chunk);
-        settle(false);
-      });
-      socket.on("close", () => settle(true));
-      socket.on("error", () => {}); // the close that follows settles
-      socket.write(requestHead(request.method, request.target, port, headers) + (request.body ?? ""));
-    });
+    const answer = readResponse(socket);
+    socket.write(requestHead(request.method, request.target, port, headers) + (request.body ?? ""));
+    return await answer;
   } finally {
     socket.destroy();
   }
