@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { anonResidentBytes, residentBytes } from "../test/fixtures/backend-process";
-import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
+import { FAKE_BACKEND_TOKEN, parseJson } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
 import { workerdPids } from "./lib/proc";
@@ -261,13 +261,4 @@ async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void
       while (next < items.length) await run(items[next++]!);
     }),
   );
-}
-
-/** workerd's pid: the process named workerd in wrangler's process group. */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
