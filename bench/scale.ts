@@ -25,8 +25,10 @@ const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "applica
 const backend = await startFakeBackendProcess();
 const stateDir = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const persistTo = mkdtempSync(join(stateDir, "evie-scale-"));
+// No inspector: production has none, and wrangler's turns each subrequest into DevTools traffic (see the fixture).
 const dev = await startWranglerDev({
   persistTo,
+  inspector: false,
   vars: { PI_BACKEND_URL: backend.url, PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN, API_TOKEN, REGISTRY_SHARDS: String(SHARDS) },
 });
 
