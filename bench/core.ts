@@ -17,6 +17,8 @@ import { join } from "node:path";
 import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
+import { fmt, pct, sleep } from "./lib/stats";
+import { workerClient } from "./lib/worker-client";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
@@ -29,10 +31,13 @@ const backend = await startFakeBackendProcess();
 const backendUrl = backend.url;
 const stateDir = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const persistTo = mkdtempSync(join(stateDir, "evie-bench-"));
+// No inspector: production has none, and wrangler's turns each subrequest into DevTools traffic (see the fixture).
 const dev = await startWranglerDev({
   persistTo,
+  inspector: false,
   vars: { PI_BACKEND_URL: backendUrl, PI_BACKEND_TOKEN: FAKE_BACKEND_TOKEN, API_TOKEN, IDLE_TIMEOUT_SECONDS: "900" },
 });
+const { send, waitDone, runTurn, sampleStatus, sampleFor } = workerClient(dev.url, headers);
 
 try {
   await fetch(`${backendUrl}/_control/script`, {
@@ -100,62 +105,4 @@ try {
   await dev.stop();
   await backend.stop();
   rmSync(persistTo, { recursive: true, force: true });
-}
-
-/** The fake backend in a process of its own, so serving 50 streams does not delay this one's clock. */
-
-async function send(chat: string, text: string): Promise<string> {
-  const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) });
-  if (res.status !== 202) throw new Error(`send: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { messageId: string }).messageId;
-}
-
-async function waitDone(chat: string, id: string): Promise<void> {
-  for (;;) {
-    const res = await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers });
-    const body = (await res.json()) as { state: string; error?: string };
-    if (body.state === "done") return;
-    if (body.state === "failed") throw new Error(`turn failed: ${body.error}`);
-    await sleep(20);
-  }
-}
-
-async function runTurn(chat: string): Promise<number> {
-  const started = performance.now();
-  await waitDone(chat, await send(chat, "hi"));
-  return performance.now() - started;
-}
-
-async function timeStatus(): Promise<number> {
-  const started = performance.now();
-  const res = await fetch(`${dev.url}/api/status`, { headers });
-  await res.arrayBuffer();
-  if (!res.ok) throw new Error(`status: ${res.status}`);
-  return performance.now() - started;
-}
-
-async function sampleStatus(n: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) samples.push(await timeStatus());
-  return samples;
-}
-
-async function sampleFor(ms: number): Promise<number[]> {
-  const samples: number[] = [];
-  const until = performance.now() + ms;
-  while (performance.now() < until) samples.push(await timeStatus());
-  return samples;
-}
-
-function pct(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function fmt(ms: number): string {
-  return ms.toFixed(ms < 10 ? 2 : 0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
