@@ -3,50 +3,19 @@
  * permission-gate extension → fake LLM. A dialog reaches the HTTP record as input_required, the answer
  * goes back to pi, the turn ends with its tool call recorded; the agent commands reach pi too.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { type BackendHarness, startBackend, TEST_TOKEN } from "../fixtures/backend-harness";
-import { startWranglerDev, type WranglerDev } from "../fixtures/wrangler-dev";
+import { resolve } from "node:path";
+import { expect, it } from "vitest";
+import { e2eHeaders as headers, pollMessage, useRelay } from "../fixtures/relay";
 
-const API_TOKEN = "e2e-api-token-0123456789";
-const headers = { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" };
 const GATE = resolve(import.meta.dirname, "../fixtures/extensions/permission-gate.ts");
-let backend: BackendHarness;
-let worker: WranglerDev;
-let persistTo: string;
-
-beforeAll(async () => {
-  backend = await startBackend({ piArgs: ["--provider", "fake", "--model", "fake-1", "--extension", GATE], extraModels: ["fake-2"] });
-  persistTo = mkdtempSync(join(tmpdir(), "evie-e2e-"));
-  worker = await startWranglerDev({
-    persistTo,
-    vars: { PI_BACKEND_URL: backend.url, PI_BACKEND_TOKEN: TEST_TOKEN, API_TOKEN, IDLE_TIMEOUT_SECONDS: "900" },
-  });
-}, 90_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await backend?.close();
-  if (persistTo) rmSync(persistTo, { recursive: true, force: true });
-});
+const relay = useRelay({ piArgs: ["--provider", "fake", "--model", "fake-1", "--extension", GATE], extraModels: ["fake-2"] });
 
 type Record = { state: string; reply?: string; request?: { kind: string; title: string; message?: string }; tools?: unknown[] };
-
-async function poll(chat: string, messageId: string, until: (r: Record) => boolean): Promise<Record> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const body = (await (await fetch(`${worker.url}/api/chats/${chat}/messages/${messageId}`, { headers })).json()) as Record;
-    if (until(body)) return body;
-    if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(body)}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const poll = (chat: string, messageId: string, until: (r: Record) => boolean) => pollMessage(relay.worker, headers, chat, messageId, until);
 
 it("a permission prompt from a real pi extension is answered over HTTP and the turn ends", async () => {
   const chat = `e2e-gate-${Date.now()}`;
-  const sent = await fetch(`${worker.url}/api/chats/${chat}/messages`, {
+  const sent = await fetch(`${relay.worker.url}/api/chats/${chat}/messages`, {
     method: "POST",
     headers,
     body: JSON.stringify({ text: "[tool:echo danger-e2e]" }),
@@ -57,7 +26,7 @@ it("a permission prompt from a real pi extension is answered over HTTP and the t
     state: "input_required",
     request: { kind: "confirm", title: "Allow this command?", message: "echo danger-e2e" },
   });
-  const answer = await fetch(`${worker.url}/api/chats/${chat}/messages/${messageId}/answer`, {
+  const answer = await fetch(`${relay.worker.url}/api/chats/${chat}/messages/${messageId}/answer`, {
     method: "POST",
     headers,
     body: JSON.stringify({ confirmed: true }),
@@ -69,7 +38,7 @@ it("a permission prompt from a real pi extension is answered over HTTP and the t
   expect(done.tools).toEqual([{ name: "bash", args: { command: "echo danger-e2e" }, ok: true }]);
 
   const command = (body: object) =>
-    fetch(`${worker.url}/api/chats/${chat}/commands`, { method: "POST", headers, body: JSON.stringify(body) }).then(
+    fetch(`${relay.worker.url}/api/chats/${chat}/commands`, { method: "POST", headers, body: JSON.stringify(body) }).then(
       (r) => r.json() as Promise<{ text: string }>,
     );
   expect((await command({ command: "model", args: "fake-2" })).text).toBe("Model: fake-2 (fake/fake-2).");

@@ -18,6 +18,7 @@ import { fakeReplyText } from "../fixtures/fake-llm";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../fixtures/fake-slack";
 import { FAKE_TELEGRAM_TOKEN, FakeTelegram } from "../fixtures/fake-telegram";
 import { logLines } from "../fixtures/log-lines";
+import { ask as askRelay } from "../fixtures/relay";
 import { startWranglerDev, type WranglerDev } from "../fixtures/wrangler-dev";
 
 const API_TOKEN = "deploy-chain-api-token-0123";
@@ -60,19 +61,7 @@ afterAll(async () => {
   if (persistTo) rmSync(persistTo, { recursive: true, force: true });
 });
 
-async function ask(chat: string, text: string): Promise<{ messageId: string; state: string; reply?: string; error?: string }> {
-  const sent = await fetch(`${worker.url}/api/chats/${chat}/messages`, { method: "POST", headers, body: JSON.stringify({ text }) });
-  expect(sent.status).toBe(202);
-  const { messageId } = (await sent.json()) as { messageId: string };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`${worker.url}/api/chats/${chat}/messages/${messageId}`, { headers });
-    const body = (await res.json()) as { state: string; reply?: string; error?: string };
-    if (body.state === "done" || body.state === "failed") return { messageId, ...body };
-    if (Date.now() > deadline) throw new Error(`no answer: ${JSON.stringify(body)}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const ask = (chat: string, text: string) => askRelay(worker, headers, chat, text);
 
 /** Waits until `find` returns something (log lines are written asynchronously). */
 async function eventually<T>(find: () => T | undefined, what: string): Promise<T> {
