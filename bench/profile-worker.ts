@@ -62,7 +62,7 @@ try {
 /** Runs the messages under the sampling profiler and prints the summary. */
 async function profileRun(): Promise<void> {
   // The fixture's DevTools client: a second one would make wrangler's proxy drop the first.
-  const { inspector } = dev;
+  const inspector = dev.inspector!; // started with it (the default)
   // workerd runs these without answering them (wrangler's proxy only echoes them); Profiler.stop answers with the profile.
   for (const [method, params] of [["Profiler.enable"], ["Profiler.setSamplingInterval", { interval: 100 }], ["Profiler.start"]] as const) {
     inspector.send(method, params as Record<string, unknown> | undefined);

@@ -78,7 +78,7 @@ try {
   await sleep(1000);
   const memoryStart = memory();
   const anonStart = anon();
-  const heapStart = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
+  const heapStart = await workerHeapAfterGc(dev.inspector!, SNAPSHOTS ? join(SNAPSHOTS, "start.heapsnapshot") : undefined);
   const timeline: number[][] = [];
   const anonTimeline: number[][] = [];
   const sampler = setInterval(() => {
@@ -134,7 +134,7 @@ try {
   clearInterval(sampler);
   const memoryEnd = memory();
   const anonEnd = anon();
-  const heapEnd = await workerHeapAfterGc(dev.inspector, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
+  const heapEnd = await workerHeapAfterGc(dev.inspector!, SNAPSHOTS ? join(SNAPSHOTS, "end.heapsnapshot") : undefined);
 
   const log = await backend.log();
   const starts = new Map<string, number>();
