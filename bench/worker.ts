@@ -30,6 +30,7 @@ const STATUS_CHATS = 1_000;
 const ACK_CHATS = 500;
 const ACK_SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
 const CONNECTIONS = 50;
+const STREAM_DELTA_MS = 100;
 let sendSeq = 0;
 
 const TELEGRAM_SECRET = "bench-telegram-secret_0123";
@@ -176,9 +177,11 @@ try {
     for (let i = 0; i < ACK_CHATS; i += 50) await Promise.all(telegramChats.slice(i, i + 50).map((id) => postUpdate(id, `open ${id}`)));
     await turnsStarted((id) => id.startsWith("telegram:"), 0, ACK_CHATS);
     const hooks = await withWorkerCpu(() => webhookRun(telegramChats));
-    // Turns streaming: the other 500 chats run 2-second turns of 20 deltas, started before the run and kept
-    // going by the messages it queues (the first 500 stay held, costing nothing).
-    await backend.script("*", { deltas: Array.from({ length: 20 }, (_, i) => `d${i} `), deltaDelayMs: 100 });
+    // Turns streaming: the other 500 chats each stream a turn (a delta every 100 ms) that starts before the run and
+    // outlasts it, so the acks queue behind streaming turns as they queue behind held ones above: the row measures acks
+    // against 500 × 10 = 5,000 events/s, not also the turns of the messages it acks (the first 500 stay held, costing nothing).
+    const streamDeltas = Math.ceil(((ACK_SECONDS + 15) * 1000) / STREAM_DELTA_MS);
+    await backend.script("*", { deltas: Array.from({ length: streamDeltas }, (_, i) => `d${i} `), deltaDelayMs: STREAM_DELTA_MS });
     const streamingChats = Array.from({ length: ACK_CHATS }, (_, i) => `reg-${ACK_CHATS + i}`);
     const streamingSessions = new Set(streamingChats.map((c) => `http:${c}`));
     const isStreamingChat = (id: string) => streamingSessions.has(id);
