@@ -18,6 +18,7 @@ import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
 import { cpuMs, hasOpenFileUnder, workerdPids } from "./lib/proc";
 import { fmt, pct, sleep } from "./lib/stats";
+import { workerClient } from "./lib/worker-client";
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
@@ -31,7 +32,7 @@ const STATUS_CHATS = 1_000;
 const ACK_CHATS = 500;
 const ACK_SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
 const CONNECTIONS = 50;
-let sendSeq = 0;
+const STREAM_DELTA_MS = 100;
 
 const TELEGRAM_SECRET = "bench-telegram-secret_0123";
 const TELEGRAM_USER = 4242;
@@ -43,7 +44,9 @@ const telegram = new FakeTelegram();
 const telegramPort = await telegram.start();
 const stateDir = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const persistTo = mkdtempSync(join(stateDir, "evie-bench-"));
-// No inspector: production has none, and under wrangler dev's it costs more CPU per message than the Worker itself.
+// Without wrangler's DevTools inspector: its proxy (not in production) makes an HTTP request to wrangler's Node process for
+// every DevTools message of the Worker (each console line, each subrequest's Network events, each chunk of a streamed
+// response) and livelocked at 100 % CPU under the ack rows' load, holding every request (see test/fixtures/wrangler-dev.ts).
 const dev = await startWranglerDev({
   persistTo,
   inspector: false,
@@ -60,6 +63,7 @@ const dev = await startWranglerDev({
   },
 });
 const results: Record<string, number | string | boolean> = {};
+const { send, waitDone, runTurn, sampleStatus, sampleFor } = workerClient(dev.url, headers, (line) => say(line));
 const say = (line: string) => console.log(line);
 
 try {
@@ -136,6 +140,10 @@ try {
     say(`  sampled ${loaded.length} status calls in flight; waiting for the 50 turns`);
     await Promise.all(chats.map((chat, i) => waitDone(chat, sent[i]!)));
     const all = performance.now() - started;
+    // The same 50 chats again, now that they exist: a chat's first message also creates its object and storage.
+    const againStarted = performance.now();
+    await Promise.all(chats.map(async (chat) => waitDone(chat, await send(chat, "again"))));
+    const again = performance.now() - againStarted;
     Object.assign(results, {
       statusIdleP50Ms: round(pct(idle, 50)),
       statusIdleP99Ms: round(pct(idle, 99)),
@@ -145,12 +153,17 @@ try {
       oneTurnMs: Math.round(oneTurn),
       fiftyChatsMs: Math.round(all),
       fiftyChatsRatio: round(all / oneTurn),
+      fiftyOpenChatsMs: Math.round(again),
+      fiftyOpenChatsRatio: round(again / oneTurn),
     });
     say(
       `status idle p50 ${fmt(pct(idle, 50))} ms p99 ${fmt(pct(idle, 99))} ms; 50 in flight p50 ${fmt(pct(loaded, 50))} ms p99 ` +
         `${fmt(pct(loaded, 99))} ms`,
     );
-    say(`one turn ${fmt(oneTurn)} ms; 50 chats ${fmt(all)} ms (${(all / oneTurn).toFixed(2)}×)`);
+    say(
+      `one turn ${fmt(oneTurn)} ms; 50 new chats ${fmt(all)} ms (${(all / oneTurn).toFixed(2)}×); the same 50 again ` +
+        `${fmt(again)} ms (${(again / oneTurn).toFixed(2)}×)`,
+    );
   }
 
   // --- Status with 1,000 registered chats across 4 shards.
@@ -181,26 +194,39 @@ try {
   // --- Ack throughput: autocannon, 50 connections, against a bare /healthz in the same run.
   {
     say("ack throughput (autocannon)...");
-    const health = await autocannon({ url: `${dev.url}/healthz`, connections: CONNECTIONS, duration: ACK_SECONDS });
+    const health = await withWorkerCpu(() => autocannon({ url: `${dev.url}/healthz`, connections: CONNECTIONS, duration: ACK_SECONDS }));
     const chats = Array.from({ length: ACK_CHATS }, (_, i) => `reg-${i}`);
     await backend.script("*", { deltas: ["held"], hold: true });
     for (let i = 0; i < chats.length; i += 50) await Promise.all(chats.slice(i, i + 50).map((c) => send(c, "hold")));
     const heldNow = async () =>
       (await backend.log()).filter((e) => e.kind === "turn_start" && e.sessionId.startsWith("http:reg-")).length - STATUS_CHATS;
     const heldBefore = await heldNow();
-    const held = await ackRun(chats);
+    const held = await withWorkerCpu(() => ackRun(chats));
     const stillHeld = heldBefore;
-    // Telegram updates (each a new update_id) into 500 private chats, each request creating its
-    // chat's object. (Opening the chats first, as above, left one webhook unanswered for 300 s under
-    // wrangler dev in one run: not yet diagnosed, see issue 13's note.)
-    const hooks = await webhookRun();
-    // Turns streaming: the other 500 chats run 2-second turns of 20 deltas while messages keep arriving
-    // (the first 500 stay held, costing nothing).
-    await backend.script("*", { deltas: Array.from({ length: 20 }, (_, i) => `d${i} `), deltaDelayMs: 100 });
+    // Telegram updates (each a new update_id) into 500 private chats, opened first like the chats above
+    // (a chat's first message also creates its object), their turns held open too.
+    const telegramChats = Array.from({ length: ACK_CHATS }, (_, i) => 700_000 + i);
+    for (let i = 0; i < ACK_CHATS; i += 50) await Promise.all(telegramChats.slice(i, i + 50).map((id) => postUpdate(id, `open ${id}`)));
+    await turnsStarted((id) => id.startsWith("telegram:"), 0, ACK_CHATS);
+    const hooks = await withWorkerCpu(() => webhookRun(telegramChats));
+    // Turns streaming: the other 500 chats each stream a turn (a delta every 100 ms) that starts before the run and
+    // outlasts it, so the acks queue behind streaming turns as they queue behind held ones above: the row measures acks
+    // against 500 × 10 = 5,000 events/s, not also the turns of the messages it acks (the first 500 stay held, costing nothing).
+    const streamDeltas = Math.ceil(((ACK_SECONDS + 15) * 1000) / STREAM_DELTA_MS);
+    await backend.script("*", { deltas: Array.from({ length: streamDeltas }, (_, i) => `d${i} `), deltaDelayMs: STREAM_DELTA_MS });
     const streamingChats = Array.from({ length: ACK_CHATS }, (_, i) => `reg-${ACK_CHATS + i}`);
-    const streaming = await ackRun(streamingChats);
+    const streamingSessions = new Set(streamingChats.map((c) => `http:${c}`));
+    const isStreamingChat = (id: string) => streamingSessions.has(id);
+    const startedBefore = await turnsStarted(isStreamingChat, 0, 0);
+    for (let i = 0; i < ACK_CHATS; i += 50) await Promise.all(streamingChats.slice(i, i + 50).map((c) => send(c, "stream")));
+    await turnsStarted(isStreamingChat, startedBefore, ACK_CHATS);
+    const streaming = await withWorkerCpu(() => ackRun(streamingChats));
     const share = (r: AutocannonResult) => r.requests.average / health.requests.average;
     Object.assign(results, {
+      healthzWorkerCpuPct: health.workerCpuPct,
+      ackHeldWorkerCpuPct: held.workerCpuPct,
+      webhookAckWorkerCpuPct: hooks.workerCpuPct,
+      ackStreamingWorkerCpuPct: streaming.workerCpuPct,
       healthzReqPerSec: Math.round(health.requests.average),
       healthzP50Ms: health.latency.p50,
       healthzP99Ms: health.latency.p99,
@@ -220,20 +246,24 @@ try {
       ackStreamingShare: round(share(streaming)),
       ackStreamingErrors: streaming.non2xx + streaming.errors,
     });
-    say(`GET /healthz: ${Math.round(health.requests.average)} req/s p50 ${health.latency.p50} ms p99 ${health.latency.p99} ms`);
+    say(
+      `GET /healthz: ${Math.round(health.requests.average)} req/s p50 ${health.latency.p50} ms p99 ${health.latency.p99} ms` +
+        `, Worker CPU ${health.workerCpuPct} %`,
+    );
     say(
       `ack, ${ACK_CHATS} chats with turns held open (${stillHeld} held): ${Math.round(held.requests.average)} req/s ` +
-        `(${pctOf(share(held))}), p50 ${held.latency.p50} ms p99 ${held.latency.p99} ms, ${held.non2xx} non-2xx, ${held.errors} errors`,
+        `(${pctOf(share(held))}), p50 ${held.latency.p50} ms p99 ${held.latency.p99} ms, ${held.non2xx} non-2xx, ${held.errors} errors; ` +
+        `Worker CPU ${held.workerCpuPct} %`,
     );
     say(
       `Telegram webhook ack, ${ACK_CHATS} chats with turns held open: ${Math.round(hooks.requests.average)} req/s ` +
         `(${pctOf(share(hooks))}), p50 ${hooks.latency.p50} ms p99 ${hooks.latency.p99} ms, ` +
-        `${hooks.non2xx} non-2xx, ${hooks.errors} errors`,
+        `${hooks.non2xx} non-2xx, ${hooks.errors} errors; Worker CPU ${hooks.workerCpuPct} %`,
     );
     say(
       `ack, ${ACK_CHATS} chats with turns streaming: ${Math.round(streaming.requests.average)} req/s ` +
         `(${pctOf(share(streaming))}), p50 ${streaming.latency.p50} ms p99 ${streaming.latency.p99} ms, ` +
-        `${streaming.non2xx} non-2xx, ${streaming.errors} errors`,
+        `${streaming.non2xx} non-2xx, ${streaming.errors} errors; Worker CPU ${streaming.workerCpuPct} %`,
     );
   }
   if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(results, null, 2));
@@ -242,6 +272,19 @@ try {
   await backend.stop();
   await telegram.stop();
   rmSync(persistTo, { recursive: true, force: true });
+}
+
+/**
+ * Runs `run` and adds the CPU the Worker's own workerd used meanwhile, as a share of one core: its isolate runs on one
+ * thread, so near 100 % the Worker itself (not the machine, not the dev proxy) is the limit.
+ */
+async function withWorkerCpu(run: () => Promise<AutocannonResult>): Promise<AutocannonResult & { workerCpuPct: number }> {
+  const own = workerdPids().filter((pid) => hasOpenFileUnder(pid, persistTo));
+  const cpu = () => own.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const before = cpu();
+  const started = performance.now();
+  const result = await run();
+  return { ...result, workerCpuPct: Math.round(((cpu() - before) / (performance.now() - started)) * 100) };
 }
 
 /** 50 connections posting messages round-robin into `chats` for ACK_SECONDS. */
@@ -269,8 +312,29 @@ function telegramUpdate(chatId: number, text: string): string {
   return JSON.stringify({ update_id: n, message: { message_id: n, from: telegramFrom, chat, date: Math.floor(Date.now() / 1000), text } });
 }
 
-/** 50 connections posting Telegram updates, each with a new update_id, round-robin into ACK_CHATS private chats. */
-async function webhookRun(): Promise<AutocannonResult> {
+/** Posts one update; wrangler dev's "worker restarted mid-request" 503 is retried with the same update_id (handled once). */
+async function postUpdate(chatId: number, text: string): Promise<void> {
+  const body = telegramUpdate(chatId, text);
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${dev.url}/webhooks/telegram`, { method: "POST", headers: telegramHeaders, body, signal: timeout() });
+    await res.text();
+    if (res.ok) return;
+    if (res.status !== 503 || attempt === 4) throw new Error(`webhook answered ${res.status}`);
+    await sleep(200);
+  }
+}
+
+/** Waits until the backend has started `more` turns beyond `before` in the sessions `which` picks; returns how many it has. */
+async function turnsStarted(which: (sessionId: string) => boolean, before: number, more: number): Promise<number> {
+  for (;;) {
+    const started = (await backend.log()).filter((e) => e.kind === "turn_start" && which(e.sessionId)).length;
+    if (started >= before + more) return started;
+    await sleep(200);
+  }
+}
+
+/** 50 connections posting Telegram updates, each with a new update_id, round-robin into the private chats `chatIds`. */
+async function webhookRun(chatIds: number[]): Promise<AutocannonResult> {
   let i = 0;
   return autocannon({
     url: `${dev.url}/webhooks/telegram`,
@@ -280,83 +344,10 @@ async function webhookRun(): Promise<AutocannonResult> {
       {
         method: "POST",
         headers: telegramHeaders,
-        setupRequest: (req) => ({ ...req, body: telegramUpdate(700_000 + (i++ % ACK_CHATS), "ack me") }),
+        setupRequest: (req) => ({ ...req, body: telegramUpdate(chatIds[i++ % chatIds.length]!, "ack me") }),
       },
     ],
   });
-}
-
-/** Posts a message with an id of its own, so a retry after wrangler dev's "worker restarted mid-request" 503 cannot double it. */
-async function send(chat: string, text: string): Promise<string> {
-  const id = `b${sendSeq++}`;
-  for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${dev.url}/api/chats/${chat}/messages`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ text, id }),
-      signal: timeout(),
-    }).catch(() => null);
-    const body = (await res?.text()) ?? "no answer";
-    if (!res) {
-      if (attempt >= 3) throw new Error(`send: ${body}`);
-      await sleep(500);
-      continue;
-    }
-    if (res.status === 202 || res.status === 200) return (JSON.parse(body) as { messageId: string }).messageId;
-    if (res.status !== 503 || attempt >= 3) throw new Error(`send: ${res.status} ${body}`);
-    await sleep(500);
-  }
-}
-
-async function waitDone(chat: string, id: string): Promise<void> {
-  for (;;) {
-    const res = await fetch(`${dev.url}/api/chats/${chat}/messages/${id}`, { headers, signal: timeout() }).catch(() => null);
-    if (!res?.ok) {
-      await res?.body?.cancel();
-      await sleep(200);
-      continue;
-    }
-    const body = (await res.json()) as { state: string; error?: string };
-    if (body.state === "done") return;
-    if (body.state === "failed") throw new Error(`turn failed: ${body.error}`);
-    await sleep(20);
-  }
-}
-
-async function runTurn(chat: string): Promise<number> {
-  const started = performance.now();
-  await waitDone(chat, await send(chat, "hi"));
-  return performance.now() - started;
-}
-
-async function timeStatus(query = ""): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const started = performance.now();
-    try {
-      const res = await fetch(`${dev.url}/api/status${query}`, { headers, signal: timeout() });
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`status: ${res.status}`);
-      return performance.now() - started;
-    } catch (err) {
-      // wrangler dev restarts its Worker now and then under load ("other side closed"): retry, and say so.
-      if (attempt >= 3) throw err;
-      say(`  status call failed (${(err as Error).message}); retrying`);
-      await sleep(500);
-    }
-  }
-}
-
-async function sampleStatus(n: number, query = ""): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) samples.push(await timeStatus(query));
-  return samples;
-}
-
-async function sampleFor(ms: number): Promise<number[]> {
-  const samples: number[] = [];
-  const until = performance.now() + ms;
-  while (performance.now() < until) samples.push(await timeStatus());
-  return samples;
 }
 
 /** No single request may hang the run: a request to wrangler dev that gets no answer fails after 20 s. */
