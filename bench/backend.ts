@@ -14,9 +14,10 @@ import { writeAgentDir } from "../src/demo/agent-dir";
 import type { ChatRequest } from "../src/demo/openai-stream";
 import { piCliPath } from "../src/pi-server/paths";
 import type { ListSessionsResponse } from "../src/shared/protocol";
-import { last, readNdjson, startBackend, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
+import { last, readNdjson, startBackend, TEST_TOKEN, type TimedEvent, waitFor } from "../test/fixtures/backend-harness";
 import { startFakeLlm } from "../test/fixtures/fake-llm";
 import { listeningUrl } from "../test/fixtures/log-lines";
+import { leanRequest, leanStreamUntil } from "./lib/lean-http";
 
 const COLD_RUNS = 5;
 const WARM_RUNS = 40;
@@ -106,20 +107,24 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 
 /**
  * The server's own overhead, measured directly: warm turns against a stand-in pi that answers
- * instantly with the same event sequence, so all that is left is the server (and this client).
+ * instantly with the same event sequence, so all that is left is the server (and this client,
+ * kept lean: see lib/lean-http.ts).
  */
 async function serverWithStandInPi(): Promise<number[]> {
   const backend = await startBackend({ cliPath: resolve(import.meta.dirname, "../test/fixtures/fake-pi.mjs") });
+  const headers = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
+  const session = `${backend.url}/v1/sessions/bench:stand-in`;
+  const turn = async (turnId: string) => {
+    const started = performance.now();
+    const submitted = await leanRequest(`${session}/turns`, "POST", headers, JSON.stringify({ turnId, message: WARM_MESSAGE }));
+    if (submitted.status !== 202) throw new Error(`stand-in submit: ${submitted.status} ${submitted.body}`);
+    return (await leanStreamUntil(`${session}/turns/${turnId}/events?after=0`, headers, "turn_end")) - started;
+  };
   try {
     // Warm in the JIT's sense too: the first turns of a fresh process run unoptimised code.
-    for (let i = 0; i < STAND_IN_WARMUP_TURNS; i++) await backend.turn("bench:stand-in", `warmup-${i}`, WARM_MESSAGE);
+    for (let i = 0; i < STAND_IN_WARMUP_TURNS; i++) await turn(`warmup-${i}`);
     const times: number[] = [];
-    for (let i = 0; i < STAND_IN_RUNS; i++) {
-      const started = performance.now();
-      const events = await backend.turn("bench:stand-in", `w${i}`, WARM_MESSAGE);
-      if (last(events).type !== "turn_end") throw new Error("stand-in turn failed");
-      times.push(last(events).at - started);
-    }
+    for (let i = 0; i < STAND_IN_RUNS; i++) times.push(await turn(`w${i}`));
     return times;
   } finally {
     await backend.close();
