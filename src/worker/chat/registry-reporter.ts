@@ -1,10 +1,10 @@
 /**
  * Tells the registry where a chat stands without ever holding up the chat. `report()` returns at
- * once; the send waits a short coalescing window (a message's queued → busy → live changes come
- * within milliseconds of each other, and a short turn's idle too: each would be a call to another
- * object), one send is in flight at a time, and every change made meanwhile is folded into the next
- * one (built when it is sent, so it is the newest state: one report per burst of changes, not per
- * event). A failed or unanswered send is retried with backoff, in memory while the object lives
+ * once. A change after a quiet spell is sent at once; sends after it keep a short coalescing window
+ * apart (a message's queued → busy → live changes come within milliseconds of each other, and a
+ * short turn's idle too: each would be a call to another object). One send is in flight at a time,
+ * and every change made meanwhile is folded into the next one (built when it is sent, so it is the
+ * newest state: one report per burst of changes, not per event). A failed or unanswered send is retried with backoff, in memory while the object lives
  * and from the chat's alarm (armed as a backstop) if it does not; nothing ever awaits a send. Snapshots carry the chat's
  * report version, so a late or repeated report never overwrites a newer one at the registry.
  */
@@ -18,7 +18,7 @@ export interface ReporterOptions {
   send(snapshot: SessionSnapshot): Promise<void>;
   /** Arms a durable wake-up (the chat's alarm) no later than `at`, so a report outlives this instance. */
   wakeAt(at: number): Promise<void>;
-  /** How long a report waits for more changes before it is sent (default 100 ms; 0 sends at once). */
+  /** The least time between two sends; changes in between are folded into the second (default 100 ms; 0: no window). */
   coalesceMs?: number;
   /** A send not answered within this long counts as failed (default 10 s). */
   timeoutMs?: number;
@@ -42,6 +42,8 @@ export class RegistryReporter {
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last send started (epoch ms): the window counts from it. */
+  private lastSentAt = 0;
 
   /** Mutable so a test can inject a failing transport. */
   constructor(readonly options: ReporterOptions) {}
@@ -49,16 +51,9 @@ export class RegistryReporter {
   /** Marks the chat's state changed and sends it in the background; never throws, never waits. */
   report(): void {
     this.dirty = true;
-    const wait = this.options.coalesceMs ?? DEFAULT_COALESCE_MS;
-    if (wait <= 0) {
-      void this.pump();
-      return;
-    }
     // A send in flight picks the change up when it returns; a pending window already covers it.
-    this.coalesceTimer ??= setTimeout(() => {
-      this.coalesceTimer = undefined;
-      void this.pump();
-    }, wait);
+    if (this.inFlight || this.coalesceTimer) return;
+    void this.pump();
   }
 
   /**
@@ -69,8 +64,9 @@ export class RegistryReporter {
   async flush(): Promise<boolean> {
     this.cancelWindow();
     if (this.inFlight) await this.inFlight;
+    this.cancelWindow(); // the send that just returned may have opened one
     if (!this.dirty) return true;
-    return this.pump();
+    return this.pump(true);
   }
 
   /**
@@ -96,16 +92,27 @@ export class RegistryReporter {
     this.coalesceTimer = undefined;
   }
 
-  private pump(): Promise<boolean> {
-    this.inFlight ??= this.sendLoop().finally(() => {
+  private pump(now = false): Promise<boolean> {
+    this.inFlight ??= this.sendLoop(now).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  /** Sends until nothing is dirty; on a failure, schedules a retry and stops. */
-  private async sendLoop(): Promise<boolean> {
+  /**
+   * Sends until nothing is dirty; a send due inside the window is left to a timer (false: not all
+   * sent yet), unless `now`. On a failure, schedules a retry and stops.
+   */
+  private async sendLoop(now: boolean): Promise<boolean> {
     while (this.dirty) {
+      const wait = this.lastSentAt + (this.options.coalesceMs ?? DEFAULT_COALESCE_MS) - Date.now();
+      if (wait > 0 && !now) {
+        this.coalesceTimer ??= setTimeout(() => {
+          this.coalesceTimer = undefined;
+          void this.pump();
+        }, wait);
+        return false;
+      }
       this.dirty = false;
       let snapshot: SessionSnapshot;
       try {
@@ -116,6 +123,7 @@ export class RegistryReporter {
       }
       const key = stateKey(snapshot);
       if (key === this.confirmedKey) continue;
+      this.lastSentAt = Date.now();
       try {
         await withTimeout(this.options.send(snapshot), this.options.timeoutMs ?? 10_000);
         this.confirmedKey = key;

@@ -101,9 +101,13 @@ describe("GET /api/status/{chat} counts the ledger", () => {
     await script(`http:${chat}`, {});
     await settled(chat, (await send(chat, "two")).messageId);
     await settled(chat, (await send(chat, "three")).messageId);
-    const res = await api(`/api/status/${encodeURIComponent(`http:${chat}`)}`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
+    // Reports reach the registry in the background: wait until it has the chat idle.
+    const body = await waitFor(async () => {
+      const res = await api(`/api/status/${encodeURIComponent(`http:${chat}`)}`);
+      const status = res.status === 200 ? ((await res.json()) as { busy: boolean; queued: number }) : null;
+      return status && !status.busy && status.queued === 0 ? status : null;
+    });
+    expect(body).toMatchObject({
       chat: `http:${chat}`,
       busy: false,
       queued: 0,

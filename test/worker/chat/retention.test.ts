@@ -6,7 +6,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { MessageRetention, planRetention } from "../../../src/worker/chat/retention";
 import { maxQueued, messageRetentionDays } from "../../../src/worker/config/config";
-import { api, freshChat, getMessage, send, settled } from "../helpers";
+import { api, freshChat, getMessage, send, settled, waitFor } from "../helpers";
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -120,7 +120,7 @@ describe("retention from the ChatSession's alarm", () => {
     expect(after.tools).toEqual([{ args: '"recent"' }]);
     expect(after.claims).toEqual([{ key: "command:live" }]);
     expect(after.alarm).toBeGreaterThan(Date.now() + 29 * DAY);
-    expect((await api(`/api/status/${encodeURIComponent(key)}`)).status).toBe(200);
+    await waitFor(async () => (await api(`/api/status/${encodeURIComponent(key)}`)).status === 200, 10_000, "the chat in the registry");
   });
 
   it("deletes a chat idle past the retention: it leaves the registry, its storage is emptied, a later message starts afresh", async () => {
@@ -134,7 +134,7 @@ describe("retention from the ChatSession's alarm", () => {
       sql.exec("UPDATE meta SET value = ? WHERE key = 'last_activity'", String(Date.now() - 31 * DAY));
       sql.exec("INSERT INTO deliveries (message_id, updated_at) VALUES ('first', ?)", Date.now() - 31 * DAY);
     });
-    expect((await api(`/api/status/${encodeURIComponent(key)}`)).status).toBe(200);
+    await waitFor(async () => (await api(`/api/status/${encodeURIComponent(key)}`)).status === 200, 10_000, "the chat in the registry");
 
     expect(await runDurableObjectAlarm(stub)).toBe(true);
 
@@ -148,7 +148,7 @@ describe("retention from the ChatSession's alarm", () => {
 
     const again = await send(chat, "back again");
     expect(await settled(chat, again.messageId)).toMatchObject({ state: "done", reply: "echo: back again" });
-    expect((await api(`/api/status/${encodeURIComponent(key)}`)).status).toBe(200);
+    await waitFor(async () => (await api(`/api/status/${encodeURIComponent(key)}`)).status === 200, 10_000, "the chat in the registry");
   });
 
   it("deletes a chat whose only trace is a queue-mode setting once that is old", async () => {
