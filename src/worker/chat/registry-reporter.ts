@@ -4,9 +4,10 @@
  * apart (a message's queued → busy → live changes come within milliseconds of each other, and a
  * short turn's idle too: each would be a call to another object). One send is in flight at a time,
  * and every change made meanwhile is folded into the next one (built when it is sent, so it is the
- * newest state: one report per burst of changes, not per event). A failed or unanswered send is retried with backoff, in memory while the object lives
- * and from the chat's alarm (armed as a backstop) if it does not; nothing ever awaits a send. Snapshots carry the chat's
- * report version, so a late or repeated report never overwrites a newer one at the registry.
+ * newest state: one report per burst of changes, not per event). A failed or unanswered send is
+ * retried with backoff, in memory while the object lives and from the chat's alarm (armed as a
+ * backstop) if it does not; nothing ever awaits a send. Snapshots carry the chat's report version,
+ * so a late or repeated report never overwrites a newer one at the registry.
  */
 import { log } from "../../shared/log";
 import type { SessionSnapshot } from "../registry/types";
