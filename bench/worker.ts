@@ -16,7 +16,7 @@ import { FAKE_BACKEND_TOKEN } from "../test/fixtures/fake-backend";
 import { FAKE_TELEGRAM_TOKEN, FakeTelegram } from "../test/fixtures/fake-telegram";
 import { startWranglerDev } from "../test/fixtures/wrangler-dev";
 import { startFakeBackendProcess } from "./lib/fake-backend-process";
-import { cpuMs, hasOpenFileUnder, workerdPids } from "./lib/proc";
+import { hasOpenFileUnder, totalCpuMs, workerdPids } from "./lib/proc";
 import { fmt, pct, sleep } from "./lib/stats";
 import { workerClient } from "./lib/worker-client";
 
@@ -70,18 +70,18 @@ try {
   await backend.script("*", { deltas: ["one ", "two ", "three ", "four ", "five"] });
   await runTurn("warmup");
   await sampleStatus(50);
+  // wrangler dev runs two workerd processes: the Worker's own (it holds the Durable Objects' SQLite
+  // files, which exist after the warm-up) and a dev proxy in front of it that production does not have.
+  const workerd = workerdPids();
+  const own = workerd.filter((pid) => hasOpenFileUnder(pid, persistTo));
+  const mine = own.length === 1 ? own : workerd;
 
   // --- Worker CPU per message: POST + a 5-delta turn + its reports, from workerd's own CPU time.
-  // wrangler dev runs two workerd processes: the Worker's own (it holds the Durable Objects' SQLite
-  // files) and a dev proxy in front of it that production does not have. The figure is the Worker's,
-  // for a message into a chat that exists (a chat's first message also creates its object and
-  // storage: measured apart), next to a bare GET /healthz as the unit.
+  // The figure is the Worker's, for a message into a chat that exists (a chat's first message also
+  // creates its object and storage: measured apart), next to a bare GET /healthz as the unit.
   {
-    const workerd = workerdPids();
-    const own = workerd.filter((pid) => hasOpenFileUnder(pid, persistTo));
-    const mine = own.length === 1 ? own : workerd;
     const proxy = workerd.filter((pid) => !mine.includes(pid));
-    const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+    const cpu = totalCpuMs;
     const idleStart = cpu(mine);
     await sleep(2_000);
     const idlePerMs = (cpu(mine) - idleStart) / 2_000;
@@ -194,21 +194,23 @@ try {
   // --- Ack throughput: autocannon, 50 connections, against a bare /healthz in the same run.
   {
     say("ack throughput (autocannon)...");
-    const health = await withWorkerCpu(() => autocannon({ url: `${dev.url}/healthz`, connections: CONNECTIONS, duration: ACK_SECONDS }));
+    const health = await withWorkerCpu(mine, () =>
+      autocannon({ url: `${dev.url}/healthz`, connections: CONNECTIONS, duration: ACK_SECONDS }),
+    );
     const chats = Array.from({ length: ACK_CHATS }, (_, i) => `reg-${i}`);
     await backend.script("*", { deltas: ["held"], hold: true });
     for (let i = 0; i < chats.length; i += 50) await Promise.all(chats.slice(i, i + 50).map((c) => send(c, "hold")));
     const heldNow = async () =>
       (await backend.log()).filter((e) => e.kind === "turn_start" && e.sessionId.startsWith("http:reg-")).length - STATUS_CHATS;
     const heldBefore = await heldNow();
-    const held = await withWorkerCpu(() => ackRun(chats));
+    const held = await withWorkerCpu(mine, () => ackRun(chats));
     const stillHeld = heldBefore;
     // Telegram updates (each a new update_id) into 500 private chats, opened first like the chats above
     // (a chat's first message also creates its object), their turns held open too.
     const telegramChats = Array.from({ length: ACK_CHATS }, (_, i) => 700_000 + i);
     for (let i = 0; i < ACK_CHATS; i += 50) await Promise.all(telegramChats.slice(i, i + 50).map((id) => postUpdate(id, `open ${id}`)));
     await turnsStarted((id) => id.startsWith("telegram:"), 0, ACK_CHATS);
-    const hooks = await withWorkerCpu(() => webhookRun(telegramChats));
+    const hooks = await withWorkerCpu(mine, () => webhookRun(telegramChats));
     // Turns streaming: the other 500 chats each stream a turn (a delta every 100 ms) that starts before the run and
     // outlasts it, so the acks queue behind streaming turns as they queue behind held ones above: the row measures acks
     // against 500 × 10 = 5,000 events/s, not also the turns of the messages it acks (the first 500 stay held, costing nothing).
@@ -220,7 +222,7 @@ try {
     const startedBefore = await turnsStarted(isStreamingChat, 0, 0);
     for (let i = 0; i < ACK_CHATS; i += 50) await Promise.all(streamingChats.slice(i, i + 50).map((c) => send(c, "stream")));
     await turnsStarted(isStreamingChat, startedBefore, ACK_CHATS);
-    const streaming = await withWorkerCpu(() => ackRun(streamingChats));
+    const streaming = await withWorkerCpu(mine, () => ackRun(streamingChats));
     const share = (r: AutocannonResult) => r.requests.average / health.requests.average;
     Object.assign(results, {
       healthzWorkerCpuPct: health.workerCpuPct,
@@ -278,13 +280,11 @@ try {
  * Runs `run` and adds the CPU the Worker's own workerd used meanwhile, as a share of one core: its isolate runs on one
  * thread, so near 100 % the Worker itself (not the machine, not the dev proxy) is the limit.
  */
-async function withWorkerCpu(run: () => Promise<AutocannonResult>): Promise<AutocannonResult & { workerCpuPct: number }> {
-  const own = workerdPids().filter((pid) => hasOpenFileUnder(pid, persistTo));
-  const cpu = () => own.reduce((sum, pid) => sum + cpuMs(pid), 0);
-  const before = cpu();
+async function withWorkerCpu(pids: number[], run: () => Promise<AutocannonResult>): Promise<AutocannonResult & { workerCpuPct: number }> {
+  const before = totalCpuMs(pids);
   const started = performance.now();
   const result = await run();
-  return { ...result, workerCpuPct: Math.round(((cpu() - before) / (performance.now() - started)) * 100) };
+  return { ...result, workerCpuPct: Math.round(((totalCpuMs(pids) - before) / (performance.now() - started)) * 100) };
 }
 
 /** 50 connections posting messages round-robin into `chats` for ACK_SECONDS. */

@@ -45,12 +45,16 @@ export async function workerdBaseline(requests: number, concurrency = 20): Promi
   const child: ChildProcess = spawn(workerdBinary(), ["serve", join(dir, "config.capnp")], { stdio: "ignore" });
   try {
     const url = `http://127.0.0.1:${port}/`;
+    const deadline = Date.now() + 30_000;
     for (let ready = false; !ready; ) {
       ready = await fetch(url).then(
         async (res) => (await res.text()) === "ok",
         () => false,
       );
-      if (!ready) await sleep(100);
+      if (ready) break;
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`bare workerd did not answer on port ${port} (exit ${child.exitCode})`);
+      await sleep(100);
     }
     const startBytes = anonResidentBytes(child.pid!);
     let sent = 1;
